@@ -1,0 +1,64 @@
+/**
+ * The embedded broker: one process, history in memory. The default.
+ *
+ * @module
+ */
+
+import { createEvent, type Message } from "../event.ts";
+import { History, type Replay } from "../history.ts";
+import { IdClock } from "../ids.ts";
+import type { Broker, Deliver, PublishResult } from "./broker.ts";
+
+/** Options for {@linkcode MemoryBroker}. */
+export interface MemoryBrokerOptions {
+  /** Events kept for replay. */
+  readonly historySize: number;
+  /** Replay window in milliseconds; 0 means no time limit. */
+  readonly historyTtlMs?: number;
+  /** Clock, for tests. */
+  readonly now?: () => number;
+}
+
+/** Delivers in-process, synchronously, and keeps a bounded history. */
+export class MemoryBroker implements Broker {
+  readonly kind = "memory";
+  readonly ready = true;
+  readonly #clock: IdClock;
+  readonly #history: History;
+  readonly #now: () => number;
+  #deliver: Deliver = () => 0;
+
+  constructor(options: MemoryBrokerOptions) {
+    this.#now = options.now ?? Date.now;
+    this.#clock = new IdClock(this.#now);
+    this.#history = new History({
+      size: options.historySize,
+      ttlMs: options.historyTtlMs,
+      floor: this.#clock.floor(),
+      now: this.#now,
+    });
+  }
+
+  start(deliver: Deliver): Promise<void> {
+    this.#deliver = deliver;
+    return Promise.resolve();
+  }
+
+  publish(message: Message): Promise<PublishResult> {
+    const id = this.#clock.next();
+    const event = createEvent(message, id, this.#now());
+    this.#history.append(event);
+    return Promise.resolve({ id, delivered: this.#deliver(event) });
+  }
+
+  replay(channels: readonly string[], lastEventId: string): Promise<Replay> {
+    return Promise.resolve(this.#history.since(lastEventId, channels));
+  }
+
+  watch(): void {}
+  unwatch(): void {}
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

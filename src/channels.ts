@@ -1,0 +1,79 @@
+/**
+ * Channel names: what is valid, and how a subscribe URL names them.
+ *
+ * Both seed conventions are accepted: repeated parameters
+ * (`?channels=a&channels=b`, cyclone-sse) and comma-separated values
+ * (`?channels=a,b`, tornado-sse). Commas therefore cannot be part of a name.
+ *
+ * @module
+ */
+
+import { BadRequestError } from "./errors.ts";
+
+/** Longest accepted channel name, in UTF-16 code units. */
+export const MAX_CHANNEL_LENGTH = 200;
+
+// C0 controls, DEL and C1 controls: they have no business in a name and
+// several of them break logs or the Graphite line protocol.
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * Returns `name` if it is a valid channel name, otherwise throws
+ * {@linkcode BadRequestError} saying what is wrong with it.
+ */
+export function validateChannel(name: string): string {
+  if (name.length === 0) {
+    throw new BadRequestError("channel name is empty; give a non-empty name");
+  }
+  if (name.length > MAX_CHANNEL_LENGTH) {
+    throw new BadRequestError(
+      `channel name ${
+        JSON.stringify(name.slice(0, 40) + "…")
+      } is ${name.length} characters long; the limit is ${MAX_CHANNEL_LENGTH}`,
+    );
+  }
+  if (CONTROL.test(name)) {
+    throw new BadRequestError(
+      `channel name ${
+        JSON.stringify(name)
+      } contains a control character; use printable characters only`,
+    );
+  }
+  if (name.includes(",")) {
+    throw new BadRequestError(
+      `channel name ${
+        JSON.stringify(name)
+      } contains ','; commas separate channels, so a name cannot hold one`,
+    );
+  }
+  return name;
+}
+
+/**
+ * Splits, trims, de-duplicates and validates channel names from repeated
+ * and/or comma-separated values, keeping first-seen order.
+ *
+ * @example
+ * ```ts
+ * import { parseChannelList } from "./channels.ts";
+ * parseChannelList(["a, b", "a"], 32); // ["a", "b"]
+ * ```
+ */
+export function parseChannelList(
+  values: readonly string[],
+  maxChannels: number,
+): string[] {
+  const seen = new Set<string>();
+  for (const value of values) {
+    for (const part of value.split(",")) {
+      seen.add(validateChannel(part.trim()));
+    }
+  }
+  if (seen.size > maxChannels) {
+    throw new BadRequestError(
+      `${seen.size} channels requested; at most ${maxChannels} are allowed per request (--max-channels)`,
+    );
+  }
+  return [...seen];
+}

@@ -1,0 +1,196 @@
+/**
+ * Builds one validated {@linkcode Config} from, highest precedence first:
+ * command-line flags, `SSE_HUB_*` environment variables, a TOML or JSON
+ * config file (`--config FILE`), and the defaults. Anything unknown or
+ * invalid is a {@linkcode ConfigError} that names the value and its source.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "./load.ts";
+ * const command = loadConfig({ args: ["--port", "9000"], env: {} });
+ * if (command.kind === "serve") command.config.port; // 9000
+ * ```
+ *
+ * @module
+ */
+
+import { parseArgs } from "@std/cli/parse-args";
+import { parse as parseToml } from "@std/toml";
+import { ConfigError } from "../errors.ts";
+import { type Config, defaultConfig, envName, flagName, OPTIONS, type Options } from "./options.ts";
+import type { Option } from "./spec.ts";
+
+/** What the command line asks for. */
+export type Command =
+  | { readonly kind: "help" }
+  | { readonly kind: "version" }
+  | { readonly kind: "serve"; readonly config: Config };
+
+/** Where configuration comes from; injectable for tests. */
+export interface ConfigSources {
+  /** Command-line arguments, without the program name. */
+  readonly args: readonly string[];
+  /** Environment variables. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Reads the config file; defaults to `Deno.readTextFileSync`. */
+  readonly readTextFile?: (path: string) => string;
+}
+
+type Key = keyof Options;
+const KEYS = Object.keys(OPTIONS) as Key[];
+const option = (key: Key) => OPTIONS[key] as Option<unknown>;
+
+/** Parses flags, environment and config file into a command. */
+export function loadConfig(sources: ConfigSources): Command {
+  const flags = readFlags(sources.args);
+  if (flags.help) return { kind: "help" };
+  if (flags.version) return { kind: "version" };
+
+  const fromEnv = readEnv(sources.env);
+  const file = (flags.values.config ?? fromEnv.config) as string | undefined;
+  const fromFile = file ? readFile(file, sources.readTextFile ?? Deno.readTextFileSync) : {};
+
+  const config: Record<string, unknown> = defaultConfig();
+  for (const layer of [fromFile, fromEnv, flags.values]) {
+    Object.assign(config, layer);
+  }
+  return { kind: "serve", config: config as Config };
+}
+
+function convert(key: Key, raw: unknown, source: string): unknown {
+  try {
+    return option(key).parse(raw);
+  } catch (error) {
+    throw new ConfigError(
+      `invalid value for ${source}: ${(error as Error).message}`,
+    );
+  }
+}
+
+interface Flags {
+  help: boolean;
+  version: boolean;
+  values: Partial<Record<Key, unknown>>;
+}
+
+function readFlags(args: readonly string[]): Flags {
+  const strings: string[] = [];
+  const booleans = ["help", "version"];
+  const collect: string[] = [];
+  const alias: Record<string, string[]> = { help: ["h"], version: ["V"] };
+  for (const key of KEYS) {
+    const o = option(key);
+    const name = flagName(key);
+    (o.valueName ? strings : booleans).push(name);
+    if (o.repeatable) collect.push(name);
+    if (o.aliases) alias[name] = [...o.aliases];
+  }
+  const rejected: string[] = [];
+  const parsed = parseArgs([...args], {
+    string: strings,
+    boolean: booleans,
+    collect,
+    alias,
+    unknown(arg: string) {
+      rejected.push(arg);
+      return false;
+    },
+  }) as Record<string, unknown>;
+  if (rejected.length > 0) {
+    const arg = rejected[0];
+    throw new ConfigError(
+      arg.startsWith("-")
+        ? `unknown option ${arg.split("=")[0]}; see --help for the options`
+        : `unexpected argument ${JSON.stringify(arg)}; options start with --`,
+    );
+  }
+  const values: Partial<Record<Key, unknown>> = {};
+  for (const key of KEYS) {
+    const name = flagName(key);
+    const raw = parsed[name];
+    const given = option(key).valueName
+      ? raw !== undefined && !(Array.isArray(raw) && raw.length === 0)
+      : args.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+    if (given) values[key] = convert(key, raw, `--${name}`);
+  }
+  return {
+    help: parsed.help === true,
+    version: parsed.version === true,
+    values,
+  };
+}
+
+function readEnv(
+  env: Readonly<Record<string, string | undefined>>,
+): Partial<Record<Key, unknown>> {
+  const byName = new Map(KEYS.map((key) => [envName(key), key]));
+  const values: Partial<Record<Key, unknown>> = {};
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith("SSE_HUB_") || raw === undefined) continue;
+    const key = byName.get(name);
+    if (!key) {
+      throw new ConfigError(
+        `unknown environment variable ${name}; sse-hub reads ${
+          [...byName.keys()].slice(0, 3).join(", ")
+        }, … (see --help)`,
+      );
+    }
+    values[key] = convert(key, raw, `environment variable ${name}`);
+  }
+  return values;
+}
+
+/** Accepted spellings of each file key: `history-size`, `history_size`, `historySize`, aliases. */
+function fileKeys(): Map<string, Key> {
+  const names = new Map<string, Key>();
+  for (const key of KEYS) {
+    const kebab = flagName(key);
+    for (const name of [kebab, kebab.replaceAll("-", "_"), key]) {
+      names.set(name, key);
+    }
+    for (const a of option(key).aliases ?? []) {
+      names.set(a, key);
+      names.set(a.replaceAll("-", "_"), key);
+    }
+  }
+  return names;
+}
+
+function readFile(
+  path: string,
+  readTextFile: (path: string) => string,
+): Partial<Record<Key, unknown>> {
+  let text: string;
+  try {
+    text = readTextFile(path);
+  } catch (error) {
+    throw new ConfigError(
+      `cannot read config file ${path}: ${(error as Error).message}`,
+    );
+  }
+  let data: unknown;
+  try {
+    data = path.endsWith(".json") ? JSON.parse(text) : parseToml(text);
+  } catch (error) {
+    throw new ConfigError(
+      `config file ${path} is not valid ${path.endsWith(".json") ? "JSON" : "TOML"}: ${
+        (error as Error).message
+      }`,
+    );
+  }
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    throw new ConfigError(`config file ${path} must hold a table of options`);
+  }
+  const names = fileKeys();
+  const values: Partial<Record<Key, unknown>> = {};
+  for (const [name, raw] of Object.entries(data)) {
+    const key = names.get(name);
+    if (!key || key === "config") {
+      throw new ConfigError(
+        `unknown key "${name}" in config file ${path}; keys are the flag names without "--", e.g. history-size`,
+      );
+    }
+    values[key] = convert(key, raw, `"${name}" in ${path}`);
+  }
+  return values;
+}

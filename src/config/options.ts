@@ -1,0 +1,151 @@
+/**
+ * Every configuration option, in one table. Flag names are the kebab-case of
+ * the keys (`historySize` → `--history-size`), environment variables the
+ * `SSE_HUB_` upper-snake-case (`SSE_HUB_HISTORY_SIZE`), and config-file keys
+ * the flag names (`history-size = 1000`). Adding an option is adding an entry.
+ *
+ * @module
+ */
+
+import { validateChannel } from "../channels.ts";
+import { byteSize, choice, duration, integer, list, type Option, text } from "./spec.ts";
+
+const LOG_LEVELS = [
+  "trace",
+  "debug",
+  "info",
+  "warning",
+  "error",
+  "fatal",
+] as const;
+
+/** The option table. */
+export const OPTIONS = {
+  // --- listening ---
+  port: integer({
+    help: "TCP port to listen on; 0 picks a free one",
+    default: 8888,
+    min: 0,
+    max: 65535,
+    valueName: "PORT",
+  }),
+  listen: text({
+    help: "address to bind (0.0.0.0 for every interface)",
+    default: "127.0.0.1",
+    valueName: "ADDR",
+  }),
+  path: text({
+    help: "URL path of the subscribe stream",
+    default: "/",
+    valueName: "PATH",
+    check(value) {
+      if (!value.startsWith("/")) {
+        throw new Error(`expected a path starting with "/", got "${value}"`);
+      }
+    },
+  }),
+  config: text({
+    help: "read options from this TOML or JSON file",
+    default: "",
+    valueName: "FILE",
+  }),
+
+  // --- streams ---
+  historySize: integer({
+    help: "events kept in memory for Last-Event-ID replay",
+    default: 1000,
+    min: 0,
+    max: 10_000_000,
+  }),
+  historyTtl: duration({
+    help: "drop replay events older than this; 0 keeps them until pushed out",
+    default: 0,
+  }),
+  heartbeat: duration({
+    help: "seconds between heartbeat comments on every stream; 0 disables",
+    default: 15_000,
+  }),
+  retry: duration({
+    help: "reconnection delay told to clients in the first `retry:` line",
+    default: 2_000,
+    maxMs: 86_400_000,
+  }),
+  maxBuffered: byteSize({
+    help: "bytes queued for one slow client before it is cut off (it reconnects and replays)",
+    default: 1024 * 1024,
+    min: 1024,
+    max: 1024 ** 3,
+  }),
+  defaultChannel: text({
+    help: "channel for subscribe requests that name none (else they get 400)",
+    default: "",
+    valueName: "NAME",
+    check(value) {
+      if (value !== "") validateChannel(value);
+    },
+  }),
+  maxChannels: integer({
+    help: "most channels one connection may subscribe to",
+    default: 32,
+    min: 1,
+    max: 10_000,
+  }),
+  corsOrigin: list({
+    help: "origins allowed by CORS: * for any, or a list (credentials allowed)",
+    default: ["*"],
+    valueName: "ORIGINS",
+  }),
+
+  // --- publishing ---
+  publishKey: text({
+    help: "secret required by POST /publish (form key, Bearer or X-Publish-Key)",
+    default: "",
+    valueName: "KEY",
+    aliases: ["http-secret"],
+  }),
+  maxMessageSize: byteSize({
+    help: "largest message data accepted by POST /publish",
+    default: 64 * 1024,
+    min: 1,
+    max: 64 * 1024 ** 2,
+  }),
+
+  // --- logs ---
+  logLevel: choice({
+    help: "lowest level logged",
+    default: "info",
+    choices: LOG_LEVELS,
+    valueName: "LEVEL",
+  }),
+  logFormat: choice({
+    help: "log line format",
+    default: "text",
+    choices: ["text", "json"] as const,
+    valueName: "FORMAT",
+  }),
+} satisfies Record<string, Option<unknown>>;
+
+/** The option table's type. */
+export type Options = typeof OPTIONS;
+
+/** A complete, validated configuration. */
+export type Config = {
+  readonly [K in keyof Options]: ReturnType<Options[K]["parse"]>;
+};
+
+/** The defaults, as a complete configuration. */
+export function defaultConfig(): Config {
+  return Object.fromEntries(
+    Object.entries(OPTIONS).map(([key, option]) => [key, option.default]),
+  ) as Config;
+}
+
+/** `historySize` → `history-size`. */
+export function flagName(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
+}
+
+/** `historySize` → `SSE_HUB_HISTORY_SIZE`. */
+export function envName(key: string): string {
+  return "SSE_HUB_" + flagName(key).replaceAll("-", "_").toUpperCase();
+}

@@ -1,0 +1,43 @@
+/**
+ * The `--help` text, generated from the option table so it never drifts.
+ *
+ * @module
+ */
+
+import { flagName, OPTIONS } from "./options.ts";
+import type { Option } from "./spec.ts";
+
+function showDefault(key: string, o: Option<unknown>): string {
+  const value = o.default;
+  if (value === "" || (Array.isArray(value) && value.length === 0)) return "";
+  if (o.valueName === "SECONDS") return ` (default ${Number(value) / 1000})`;
+  if (Array.isArray(value)) return ` (default ${value.join(",")})`;
+  if (key === "config") return "";
+  return ` (default ${value})`;
+}
+
+/** Usage text for `sse-hub --help`. */
+export function usage(): string {
+  const rows = Object.entries(OPTIONS).map(
+    ([key, o]: [string, Option<unknown>]) => {
+      const names = [flagName(key), ...(o.aliases ?? [])].map((n) => `--${n}`)
+        .join(", ");
+      const left = o.valueName ? `${names} ${o.valueName}` : names;
+      return [left, o.help + showDefault(key, o)] as const;
+    },
+  );
+  rows.push(["-h, --help", "show this help"]);
+  rows.push(["-V, --version", "print the version"]);
+  const width = Math.max(...rows.map(([left]) => left.length)) + 2;
+  const lines = rows.map(([left, help]) => `  ${left.padEnd(width)}${help}`);
+  return [
+    "sse-hub: a Server-Sent Events broadcast server",
+    "",
+    "Usage: sse-hub [options]",
+    "",
+    "Options (also SSE_HUB_<NAME> environment variables and --config file keys;",
+    "precedence: flags > environment > file > defaults):",
+    ...lines,
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,79 @@
+/**
+ * Routes a request to its handler, adds CORS, and turns errors into
+ * responses in one place. Transport-independent: `(Request) => Response`.
+ *
+ * @module
+ */
+
+import type { Config } from "../config/options.ts";
+import { MethodNotAllowedError, NotFoundError } from "../errors.ts";
+import type { Hub } from "../hub.ts";
+import { preflight, withCors } from "./cors.ts";
+import { publish } from "./publish.ts";
+import { errorResponse } from "./respond.ts";
+import { healthz, stats } from "./stats.ts";
+import { subscribe } from "./subscribe.ts";
+
+/** Who is asking; transports fill it in. */
+export interface ClientInfo {
+  /** Peer address as seen by the server. */
+  readonly remoteAddr: { readonly hostname: string; readonly port: number };
+}
+
+/** A transport-independent handler. */
+export type Handler = (
+  request: Request,
+  info: ClientInfo,
+) => Response | Promise<Response>;
+
+/** What the routes need. */
+export interface HandlerContext {
+  readonly config: Config;
+  readonly hub: Hub;
+}
+
+type Route = (request: Request, url: URL, info: ClientInfo) =>
+  | Response
+  | Promise<Response>;
+
+/** Builds the request handler for a hub and its config. */
+export function createHandler(context: HandlerContext): Handler {
+  const { config, hub } = context;
+  const routes = new Map<string, Record<string, Route>>([
+    ["/publish", { POST: (request) => publish(request, config, hub) }],
+    ["/stats", { GET: () => stats(hub) }],
+    ["/healthz", { GET: () => healthz(hub) }],
+  ]);
+  routes.set(config.path, {
+    ...routes.get(config.path),
+    GET: (request, url) => subscribe(request, url, config, hub),
+  });
+
+  return async (request, info) => {
+    const origin = request.headers.get("origin");
+    let response: Response;
+    try {
+      const url = new URL(request.url);
+      const methods = routes.get(url.pathname);
+      if (!methods) {
+        throw new NotFoundError(
+          `nothing is served at ${url.pathname}; subscribe at ${config.path}?channels=…`,
+        );
+      }
+      const route = methods[request.method];
+      if (route) {
+        response = await route(request, url, info);
+      } else if (request.method === "OPTIONS") {
+        return preflight(config.corsOrigin, origin, [
+          ...Object.keys(methods),
+          "OPTIONS",
+        ]);
+      } else {
+        throw new MethodNotAllowedError(request.method, Object.keys(methods));
+      }
+    } catch (error) {
+      response = errorResponse(error);
+    }
+    return withCors(response, config.corsOrigin, origin);
+  };
+}

@@ -1,0 +1,168 @@
+/**
+ * `POST /publish`: cyclone-sse's form body (`channel` repeatable, `message`,
+ * `key`) or JSON (`{"channel": "a" | ["a","b"], "data": …, "event"?: "…"}`).
+ *
+ * @module
+ */
+
+import { checkPublishKey, offeredKey } from "../auth.ts";
+import { validateChannel } from "../channels.ts";
+import type { Config } from "../config/options.ts";
+import { assertSingleLine } from "../encode.ts";
+import { BadRequestError, PayloadTooLargeError } from "../errors.ts";
+import type { Message } from "../event.ts";
+import type { Hub } from "../hub.ts";
+import { type ParsedBody, readBody } from "./body.ts";
+import { json } from "./respond.ts";
+
+/** Longest accepted event type. */
+const MAX_EVENT_LENGTH = 200;
+/** Room in the body for field names, channels and form/JSON escaping. */
+const BODY_OVERHEAD = 16 * 1024;
+/** Worst-case growth of a message once escaped (JSON `\uXXXX`). */
+const ESCAPE_FACTOR = 6;
+
+/** The fields of a publish request before validation. */
+export interface PublishFields {
+  readonly channels: readonly string[];
+  readonly data: string | undefined;
+  readonly event: string | undefined;
+  readonly key: string | undefined;
+}
+
+function textField(value: unknown, name: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string") {
+    throw new BadRequestError(`"${name}" must be a string`);
+  }
+  return value;
+}
+
+/** Extracts publish fields from a JSON or form body. */
+export function publishFields(body: ParsedBody): PublishFields {
+  if (body.kind === "form") {
+    const f = body.fields;
+    const all = (name: string) => f.getAll(name).map((v) => typeof v === "string" ? v : undefined);
+    const one = (name: string) => {
+      const v = f.get(name);
+      if (v !== null && typeof v !== "string") {
+        throw new BadRequestError(
+          `form field "${name}" must be text, not a file`,
+        );
+      }
+      return v ?? undefined;
+    };
+    const channels = [...all("channel"), ...all("channels")];
+    if (channels.includes(undefined)) {
+      throw new BadRequestError(
+        'form field "channel" must be text, not a file',
+      );
+    }
+    return {
+      channels: channels as string[],
+      data: one("message") ?? one("data"),
+      event: one("event"),
+      key: one("key"),
+    };
+  }
+  const value = body.value;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new BadRequestError(
+      'JSON body must be an object like {"channel": "news", "data": "hello"}',
+    );
+  }
+  const o = value as Record<string, unknown>;
+  const rawChannels = o.channel ?? o.channels;
+  const list = Array.isArray(rawChannels) ? rawChannels : [rawChannels];
+  const channels = list.filter((c) => c !== undefined).map((c) => {
+    if (typeof c !== "string") {
+      throw new BadRequestError(
+        '"channel" must be a string or a list of strings',
+      );
+    }
+    return c;
+  });
+  const rawData = o.data !== undefined ? o.data : o.message;
+  return {
+    channels,
+    data: rawData === undefined
+      ? undefined
+      : typeof rawData === "string"
+      ? rawData
+      : JSON.stringify(rawData),
+    event: textField(o.event, "event"),
+    key: textField(o.key, "key"),
+  };
+}
+
+/** Number of bytes `text` takes in UTF-8, without encoding it. */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < text.length) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/** Validates publish fields into a {@linkcode Message}; 400/413 on bad input. */
+export function toMessage(fields: PublishFields, config: Config): Message {
+  if (fields.channels.length === 0) {
+    throw new BadRequestError(
+      'no channel given; add a "channel" field (repeat it, or use a JSON list, for several)',
+    );
+  }
+  const channels = [
+    ...new Set(fields.channels.map((c) => validateChannel(c.trim()))),
+  ];
+  if (channels.length > config.maxChannels) {
+    throw new BadRequestError(
+      `${channels.length} channels given; at most ${config.maxChannels} per publish (--max-channels)`,
+    );
+  }
+  const data = fields.data;
+  if (data === undefined || data === "") {
+    throw new BadRequestError(
+      'message is empty; send it in the "message" (form) or "data" (JSON) field',
+    );
+  }
+  const size = utf8Length(data);
+  if (size > config.maxMessageSize) {
+    throw new PayloadTooLargeError(
+      `message is ${size} bytes; the limit is ${config.maxMessageSize} (--max-message-size)`,
+    );
+  }
+  let event = fields.event;
+  if (event === "") event = undefined;
+  if (event !== undefined) {
+    assertSingleLine("event", event);
+    if (event.length > MAX_EVENT_LENGTH) {
+      throw new BadRequestError(
+        `event type is ${event.length} characters long; the limit is ${MAX_EVENT_LENGTH}`,
+      );
+    }
+  }
+  return { channels, event, data };
+}
+
+/** The publish route. */
+export async function publish(
+  request: Request,
+  config: Config,
+  hub: Hub,
+): Promise<Response> {
+  const limit = config.maxMessageSize * ESCAPE_FACTOR + BODY_OVERHEAD;
+  const fields = publishFields(await readBody(request, limit));
+  checkPublishKey(config.publishKey, offeredKey(request, fields.key));
+  const result = await hub.publish(toMessage(fields, config));
+  return json({
+    status: "ok",
+    id: result.id ?? null,
+    delivered: result.delivered,
+  });
+}

@@ -1,0 +1,25 @@
+/**
+ * `GET /stats` (cyclone-sse's `[["channel", subscribers], …]`) and
+ * `GET /healthz`.
+ *
+ * @module
+ */
+
+import type { Hub } from "../hub.ts";
+import { json } from "./respond.ts";
+
+/** Non-empty channels and their subscriber counts. */
+export function stats(hub: Hub): Response {
+  return json(hub.stats());
+}
+
+/** 200 while the broker can publish, else 503. */
+export function healthz(hub: Hub): Response {
+  const ok = hub.broker.ready;
+  return json({
+    status: ok ? "ok" : "unavailable",
+    broker: hub.broker.kind,
+    subscribers: hub.subscriberCount,
+    channels: hub.channelCount,
+  }, ok ? 200 : 503);
+}

@@ -1,0 +1,263 @@
+/**
+ * The channel hub: which subscriber listens to which channel, fan-out of each
+ * event's bytes, replay on reconnect, and the heartbeat. It knows nothing of
+ * HTTP or of a broker's wire format.
+ *
+ * @example
+ * ```ts
+ * import { Hub } from "./hub.ts";
+ * import { MemoryBroker } from "./brokers/memory.ts";
+ * const hub = new Hub({ broker: new MemoryBroker({ historySize: 100 }), heartbeatMs: 0 });
+ * await hub.start();
+ * const result = await hub.publish({ channels: ["news"], data: "hello" });
+ * result.delivered; // 0: nobody listens yet
+ * await hub.close();
+ * ```
+ *
+ * @module
+ */
+
+import { getLogger } from "@logtape/logtape";
+import type { Broker, PublishResult } from "./brokers/broker.ts";
+import { encodeComment, encodeEvent } from "./encode.ts";
+import type { HubEvent, Message } from "./event.ts";
+import type { GapReason } from "./history.ts";
+import { compareIds, parseId } from "./ids.ts";
+import type { CloseReason, Subscriber } from "./subscriber.ts";
+
+const log = getLogger(["sse-hub", "hub"]);
+
+/** Event type of the signal sent before a replay that is not complete. */
+export const GAP_EVENT = "sse-hub.gap";
+
+const HEARTBEAT = encodeComment("heartbeat");
+
+/** Options for {@linkcode Hub}. */
+export interface HubOptions {
+  /** Where events are published to and received from. */
+  readonly broker: Broker;
+  /** Milliseconds between heartbeat comments; 0 disables them. */
+  readonly heartbeatMs: number;
+}
+
+/** Running totals, for /stats and metrics. */
+export interface HubCounters {
+  published: number;
+  delivered: number;
+  replayed: number;
+  closed: Record<CloseReason, number>;
+}
+
+/** Channels → subscribers, and the one place events are fanned out. */
+export class Hub {
+  readonly broker: Broker;
+  readonly counters: HubCounters = {
+    published: 0,
+    delivered: 0,
+    replayed: 0,
+    closed: { client: 0, slow: 0, shutdown: 0, kicked: 0, lifetime: 0 },
+  };
+  readonly #heartbeatMs: number;
+  readonly #channels = new Map<string, Set<Subscriber>>();
+  readonly #subscribers = new Set<Subscriber>();
+  /** Subscribers whose replay is in flight: live events wait here. */
+  readonly #replaying = new Map<Subscriber, HubEvent[]>();
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
+
+  constructor(options: HubOptions) {
+    this.broker = options.broker;
+    this.#heartbeatMs = options.heartbeatMs;
+  }
+
+  /** Starts the broker and the heartbeat timer. */
+  async start(): Promise<void> {
+    await this.broker.start((event) => this.dispatch(event));
+    if (this.#heartbeatMs > 0) {
+      this.#heartbeat = setInterval(
+        () => this.#beat(),
+        this.#heartbeatMs,
+      );
+    }
+  }
+
+  /** Number of open subscriber connections. */
+  get subscriberCount(): number {
+    return this.#subscribers.size;
+  }
+
+  /** Number of channels with at least one subscriber. */
+  get channelCount(): number {
+    return this.#channels.size;
+  }
+
+  /** Subscribers on `channel` right now. */
+  subscribers(channel: string): number {
+    return this.#channels.get(channel)?.size ?? 0;
+  }
+
+  /** `[channel, subscribers]` for every non-empty channel (cyclone-sse's /stats). */
+  stats(): [string, number][] {
+    return Array.from(this.#channels, ([name, subs]) => [name, subs.size]);
+  }
+
+  /**
+   * Registers a subscriber on its channels. With `lastEventId`, first writes
+   * what it missed (and a gap signal if that is not everything), then live
+   * events, without duplicates or reordering.
+   */
+  async subscribe(sub: Subscriber, lastEventId?: string): Promise<void> {
+    if (this.#closed) {
+      sub.close("shutdown");
+      return;
+    }
+    sub.onClose = (reason) => this.#remove(sub, reason);
+    this.#subscribers.add(sub);
+    for (const channel of sub.channels) {
+      let subs = this.#channels.get(channel);
+      if (!subs) {
+        subs = new Set();
+        this.#channels.set(channel, subs);
+        this.broker.watch(channel);
+      }
+      subs.add(sub);
+    }
+    log.debug("connect {id} channels={channels} lastEventId={lastEventId}", {
+      id: sub.id,
+      channels: sub.channels,
+      lastEventId,
+    });
+    if (lastEventId !== undefined) await this.#replay(sub, lastEventId);
+  }
+
+  /** Publishes through the broker; resolves once it is accepted. */
+  async publish(message: Message): Promise<PublishResult> {
+    const result = await this.broker.publish(message);
+    this.counters.published++;
+    return result;
+  }
+
+  /**
+   * Writes an event's bytes to every local subscriber of its channels, once
+   * per subscriber. Brokers call this; it returns the number written to.
+   */
+  dispatch(event: HubEvent): number {
+    const { channels, bytes } = event;
+    let delivered = 0;
+    if (channels.length === 1) {
+      const subs = this.#channels.get(channels[0]);
+      if (subs) {
+        for (const sub of subs) delivered += this.#write(sub, event, bytes);
+      }
+    } else {
+      const seen = new Set<Subscriber>();
+      for (const channel of channels) {
+        const subs = this.#channels.get(channel);
+        if (!subs) continue;
+        for (const sub of subs) {
+          if (seen.has(sub)) continue;
+          seen.add(sub);
+          delivered += this.#write(sub, event, bytes);
+        }
+      }
+    }
+    this.counters.delivered += delivered;
+    return delivered;
+  }
+
+  /** Closes the subscribers `select` picks; returns how many. */
+  disconnect(
+    select: (sub: Subscriber) => boolean,
+    reason: CloseReason = "kicked",
+  ): number {
+    let count = 0;
+    for (const sub of [...this.#subscribers]) {
+      if (select(sub)) {
+        sub.close(reason);
+        count++;
+      }
+    }
+    return count;
+  }
+
+  /** Stops the heartbeat and closes every stream; later subscribers are refused. */
+  close(): void {
+    this.#closed = true;
+    clearInterval(this.#heartbeat);
+    this.disconnect(() => true, "shutdown");
+  }
+
+  #write(sub: Subscriber, event: HubEvent, bytes: Uint8Array): number {
+    if (this.#replaying.size !== 0) {
+      const pending = this.#replaying.get(sub);
+      if (pending) {
+        pending.push(event);
+        return 1;
+      }
+    }
+    sub.write(bytes);
+    return 1;
+  }
+
+  async #replay(sub: Subscriber, lastEventId: string): Promise<void> {
+    const pending: HubEvent[] = [];
+    this.#replaying.set(sub, pending);
+    try {
+      const replay = await this.broker.replay(sub.channels, lastEventId);
+      if (replay.gap) sub.write(encodeGap(replay.gap, lastEventId));
+      for (const event of replay.events) sub.write(event.bytes);
+      this.counters.replayed += replay.events.length;
+      const last = replay.events.at(-1)?.id;
+      for (const event of pending) {
+        if (isAfter(event, last)) sub.write(event.bytes);
+      }
+    } catch (error) {
+      log.error("replay for {id} failed: {error}", { id: sub.id, error });
+      sub.write(encodeGap("replay-failed", lastEventId));
+      for (const event of pending) sub.write(event.bytes);
+    } finally {
+      this.#replaying.delete(sub);
+    }
+  }
+
+  #remove(sub: Subscriber, reason: CloseReason): void {
+    if (!this.#subscribers.delete(sub)) return;
+    this.#replaying.delete(sub);
+    for (const channel of sub.channels) {
+      const subs = this.#channels.get(channel);
+      if (!subs) continue;
+      subs.delete(sub);
+      if (subs.size === 0) {
+        this.#channels.delete(channel);
+        this.broker.unwatch(channel);
+      }
+    }
+    this.counters.closed[reason]++;
+    log.debug("disconnect {id} reason={reason}", { id: sub.id, reason });
+  }
+
+  #beat(): void {
+    for (const sub of this.#subscribers) sub.write(HEARTBEAT);
+  }
+}
+
+/** Whether a live event that arrived during replay is newer than the replay's last event. */
+function isAfter(event: HubEvent, lastReplayed: string | undefined): boolean {
+  if (event.id === undefined || lastReplayed === undefined) return true;
+  if (!parseId(event.id)) return true;
+  return compareIds(event.id, lastReplayed) > 0;
+}
+
+/**
+ * The signal written before a replay that is not everything the client
+ * missed. It has no `id:` line, so the client's last event id is unchanged.
+ */
+export function encodeGap(
+  reason: GapReason | "replay-failed",
+  lastEventId: string,
+): Uint8Array {
+  return encodeEvent({
+    event: GAP_EVENT,
+    data: JSON.stringify({ reason, lastEventId }),
+  });
+}

@@ -1,0 +1,79 @@
+/**
+ * Builds a running sse-hub from a config: broker, hub, routes, transport.
+ *
+ * @example
+ * ```ts ignore
+ * import { startServer } from "./server.ts";
+ * import { defaultConfig } from "./config/options.ts";
+ * const server = await startServer({ ...defaultConfig(), port: 0 });
+ * console.log(server.url.href);
+ * await server.shutdown();
+ * ```
+ *
+ * @module
+ */
+
+import type { Broker } from "./brokers/broker.ts";
+import { createBroker } from "./brokers/create.ts";
+import type { Config } from "./config/options.ts";
+import { createHandler } from "./http/handler.ts";
+import { Hub } from "./hub.ts";
+import { listenServe } from "./transport/serve.ts";
+
+/** How long shutdown waits for connections to end before giving up on them. */
+const SHUTDOWN_GRACE_MS = 3000;
+
+/** A started server. */
+export interface RunningServer {
+  /** Where subscribers connect (`http://host:port/path`). */
+  readonly url: URL;
+  /** The hub, for embedding and tests. */
+  readonly hub: Hub;
+  /** Resolves once the server has stopped. */
+  readonly finished: Promise<void>;
+  /** Stops accepting, closes every stream, disconnects the broker. Idempotent. */
+  shutdown(): Promise<void>;
+}
+
+/** Starts sse-hub as configured. */
+export async function startServer(
+  config: Config,
+  options: { broker?: Broker } = {},
+): Promise<RunningServer> {
+  const broker = options.broker ?? createBroker(config);
+  const hub = new Hub({ broker, heartbeatMs: config.heartbeat });
+  await hub.start();
+  let listener;
+  try {
+    listener = listenServe(createHandler({ config, hub }), {
+      hostname: config.listen,
+      port: config.port,
+    });
+  } catch (error) {
+    hub.close();
+    await broker.close();
+    throw error;
+  }
+  const host = listener.addr.hostname.includes(":")
+    ? `[${listener.addr.hostname}]`
+    : listener.addr.hostname;
+  let stopping: Promise<void> | undefined;
+  const shutdown = () =>
+    stopping ??= (async () => {
+      const stopped = listener.shutdown();
+      hub.close();
+      let timer;
+      await Promise.race([
+        stopped,
+        new Promise((resolve) => timer = setTimeout(resolve, SHUTDOWN_GRACE_MS)),
+      ]);
+      clearTimeout(timer);
+      await broker.close();
+    })();
+  return {
+    url: new URL(`http://${host}:${listener.addr.port}${config.path}`),
+    hub,
+    finished: listener.finished,
+    shutdown,
+  };
+}

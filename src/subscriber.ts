@@ -1,0 +1,32 @@
+/**
+ * What the hub needs from a connection: somewhere to write bytes, and a way to
+ * end it. Transports (`src/transport/`) implement it; the hub never sees a
+ * request, a response or a socket.
+ *
+ * @module
+ */
+
+/** Why a subscriber's stream ended, for logs and metrics. */
+export type CloseReason =
+  | "client" // the client went away
+  | "slow" // its buffer passed --max-buffered; it reconnects and replays
+  | "shutdown" // the server is stopping
+  | "kicked" // closed on request (e.g. POST /disconnect)
+  | "lifetime"; // --max-lifetime reached
+
+/** One open subscriber stream. */
+export interface Subscriber {
+  /** Connection id, unique in this process. */
+  readonly id: string;
+  /** Channels this connection listens to (validated, de-duplicated). */
+  readonly channels: readonly string[];
+  /**
+   * Writes bytes. A transport that cannot take more (over its bounded buffer)
+   * closes itself with reason `"slow"` and tells the hub through `onClose`.
+   */
+  write(bytes: Uint8Array): void;
+  /** Ends the stream; idempotent. */
+  close(reason: CloseReason): void;
+  /** Set by the hub: called once when the stream ends, whoever ended it. */
+  onClose?: (reason: CloseReason) => void;
+}
