@@ -55,8 +55,8 @@ export class MemoryBroker implements Broker {
     return Promise.resolve(this.#history.since(lastEventId, channels));
   }
 
-  watch(): void {}
-  unwatch(): void {}
+  watch(_channel: string): void {}
+  unwatch(_channel: string): void {}
 
   close(): Promise<void> {
     return Promise.resolve();

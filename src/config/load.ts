@@ -86,7 +86,7 @@ function readFlags(args: readonly string[]): Flags {
     if (o.aliases) alias[name] = [...o.aliases];
   }
   const rejected: string[] = [];
-  const parsed = parseArgs([...args], {
+  const parsed = parseArgs(bindValues(args, strings, alias), {
     string: strings,
     boolean: booleans,
     collect,
@@ -118,6 +118,29 @@ function readFlags(args: readonly string[]): Flags {
     version: parsed.version === true,
     values,
   };
+}
+
+/**
+ * Joins `--name value` into `--name=value` for options that take a value, so a
+ * value that looks like a flag (`--history-size -1`) reaches the option's own
+ * validation instead of being read as an unknown flag.
+ */
+function bindValues(
+  args: readonly string[],
+  valued: readonly string[],
+  alias: Record<string, string[]>,
+): string[] {
+  const names = new Set(valued.flatMap((name) => [name, ...(alias[name] ?? [])]));
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg.startsWith("--") && names.has(arg.slice(2)) && i + 1 < args.length) {
+      out.push(`${arg}=${args[++i]}`);
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
 }
 
 function readEnv(

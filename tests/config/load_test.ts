@@ -1,0 +1,137 @@
+import { assertEquals, assertThrows } from "@std/assert";
+import { type Command, type ConfigSources, loadConfig } from "../../src/config/load.ts";
+import type { Config } from "../../src/config/options.ts";
+import { ConfigError } from "../../src/errors.ts";
+
+function serve(sources: Partial<ConfigSources>): Config {
+  const command: Command = loadConfig({ args: [], env: {}, ...sources });
+  if (command.kind !== "serve") throw new Error(`expected serve, got ${command.kind}`);
+  return command.config;
+}
+
+const files = (map: Record<string, string>) => (path: string) => {
+  if (!(path in map)) throw new Deno.errors.NotFound(`no such file: ${path}`);
+  return map[path];
+};
+
+Deno.test("with no sources every option has its default", () => {
+  const config = serve({});
+  assertEquals([config.port, config.listen, config.path], [8888, "127.0.0.1", "/"]);
+  assertEquals([config.historySize, config.heartbeat, config.maxChannels], [1000, 15_000, 32]);
+  assertEquals(config.maxMessageSize, 65_536);
+});
+
+Deno.test("flags beat environment, which beats the file, which beats defaults", () => {
+  const readTextFile = files({
+    "/etc/hub.toml": 'port = 1111\nhistory-size = 5\nlisten = "0.0.0.0"\nheartbeat = 3',
+  });
+  const config = serve({
+    args: ["--config", "/etc/hub.toml", "--port", "3333"],
+    env: { SSE_HUB_PORT: "2222", SSE_HUB_HISTORY_SIZE: "7" },
+    readTextFile,
+  });
+  assertEquals(config.port, 3333);
+  assertEquals(config.historySize, 7);
+  assertEquals(config.listen, "0.0.0.0");
+  assertEquals(config.heartbeat, 3000);
+  assertEquals(config.retry, 2000);
+});
+
+Deno.test("the config file may be named by SSE_HUB_CONFIG and written in JSON", () => {
+  const config = serve({
+    env: { SSE_HUB_CONFIG: "/c.json" },
+    readTextFile: files({ "/c.json": '{"cors-origin": ["https://a.example"], "max_channels": 4}' }),
+  });
+  assertEquals(config.corsOrigin, ["https://a.example"]);
+  assertEquals(config.maxChannels, 4);
+});
+
+Deno.test("an unknown key in the config file is an error naming the key and the file", () => {
+  assertThrows(
+    () => serve({ args: ["--config", "/x.toml"], readTextFile: files({ "/x.toml": "prot = 1" }) }),
+    ConfigError,
+    'unknown key "prot" in config file /x.toml',
+  );
+});
+
+Deno.test("a config file that cannot be read or parsed is an error naming it", () => {
+  assertThrows(
+    () => serve({ args: ["--config", "/missing.toml"], readTextFile: files({}) }),
+    ConfigError,
+    "/missing.toml",
+  );
+  assertThrows(
+    () => serve({ args: ["--config", "/bad.json"], readTextFile: files({ "/bad.json": "{" }) }),
+    ConfigError,
+    "not valid JSON",
+  );
+});
+
+Deno.test("an unknown flag is an error naming the flag", () => {
+  assertThrows(() => serve({ args: ["--prot", "1"] }), ConfigError, "unknown option --prot");
+});
+
+Deno.test("an unknown SSE_HUB_ environment variable is an error naming it", () => {
+  assertThrows(() => serve({ env: { SSE_HUB_PROT: "1" } }), ConfigError, "SSE_HUB_PROT");
+});
+
+Deno.test("bad values are errors naming the option and the value", () => {
+  const cases: [string[], string][] = [
+    [["--port", "http"], '--port: expected a whole number, got "http"'],
+    [["--port", "70000"], "from 0 to 65535"],
+    [["--history-size", "-1"], "--history-size"],
+    [["--heartbeat", "soon"], "--heartbeat"],
+    [["--max-message-size", "lots"], "--max-message-size"],
+    [["--log-level", "loud"], "expected one of trace, debug"],
+    [["--path", "sse"], 'starting with "/"'],
+    [["--default-channel", "a,b"], "contains ','"],
+  ];
+  for (const [args, message] of cases) {
+    assertThrows(() => serve({ args }), ConfigError, message);
+  }
+});
+
+Deno.test("bad values from the environment and the file name their source", () => {
+  assertThrows(() => serve({ env: { SSE_HUB_PORT: "x" } }), ConfigError, "SSE_HUB_PORT");
+  assertThrows(
+    () =>
+      serve({ args: ["--config", "/c.toml"], readTextFile: files({ "/c.toml": 'port = "x"' }) }),
+    ConfigError,
+    '"port" in /c.toml',
+  );
+});
+
+Deno.test("durations and sizes accept units", () => {
+  const config = serve({
+    args: [
+      "--heartbeat",
+      "500ms",
+      "--history-ttl",
+      "2m",
+      "--max-message-size",
+      "1MiB",
+      "--max-buffered",
+      "64k",
+    ],
+  });
+  assertEquals(
+    [config.heartbeat, config.historyTtl, config.maxMessageSize, config.maxBuffered],
+    [500, 120_000, 1024 * 1024, 64 * 1024],
+  );
+});
+
+Deno.test("list options collect repeated flags and comma-separated values", () => {
+  const config = serve({
+    args: ["--cors-origin", "https://a.test,https://b.test", "--cors-origin", "https://c.test"],
+  });
+  assertEquals(config.corsOrigin, ["https://a.test", "https://b.test", "https://c.test"]);
+});
+
+Deno.test("--http-secret is cyclone-sse's name for --publish-key", () => {
+  assertEquals(serve({ args: ["--http-secret", "s3cret"] }).publishKey, "s3cret");
+});
+
+Deno.test("--help and --version are commands of their own", () => {
+  assertEquals(loadConfig({ args: ["--help"], env: {} }).kind, "help");
+  assertEquals(loadConfig({ args: ["-V"], env: {} }).kind, "version");
+});

@@ -1,0 +1,187 @@
+import { assert, assertEquals, assertMatch } from "@std/assert";
+import { openSse, publishForm, publishJson, startTestServer, waitFor } from "../_helpers/server.ts";
+
+Deno.test("a cyclone-sse form publish reaches the channel's subscribers verbatim", async () => {
+  await using t = await startTestServer();
+  await using sse = await openSse(`${t.origin}/?channels=base`);
+  await waitFor(() => t.server.hub.subscribers("base") === 1, "subscription");
+  const { status, body } = await publishForm(t.origin, [["channel", "base"], [
+    "message",
+    "[123, 124]",
+  ]]);
+  assertEquals(status, 200);
+  assertEquals(body.status, "ok");
+  assertEquals(body.delivered, 1);
+  assertMatch(body.id as string, /^\d+-\d+$/);
+  const event = await sse.nextEvent();
+  assertEquals([event.id, event.data], [body.id, "[123, 124]"]);
+});
+
+Deno.test("a repeated form channel field publishes to every channel once", async () => {
+  await using t = await startTestServer();
+  await using sse = await openSse(`${t.origin}/?channels=a,b`);
+  await waitFor(() => t.server.hub.subscriberCount === 1, "subscription");
+  const { body } = await publishForm(t.origin, [["channel", "a"], ["channel", "b"], [
+    "message",
+    "x",
+  ]]);
+  assertEquals(body.delivered, 1);
+  await publishForm(t.origin, [["channel", "a"], ["message", "next"]]);
+  assertEquals((await sse.events(2)).map((e) => e.data), ["x", "next"]);
+});
+
+Deno.test("a multipart form publish is accepted", async () => {
+  await using t = await startTestServer();
+  const form = new FormData();
+  form.append("channel", "a");
+  form.append("message", "hello");
+  const response = await fetch(`${t.origin}/publish`, { method: "POST", body: form });
+  assertEquals(response.status, 200);
+  assertEquals((await response.json()).status, "ok");
+});
+
+Deno.test("a JSON publish carries the event type and string data unchanged", async () => {
+  await using t = await startTestServer();
+  await using sse = await openSse(`${t.origin}/?channels=a`);
+  await waitFor(() => t.server.hub.subscriberCount === 1, "subscription");
+  await publishJson(t.origin, { channel: "a", data: "line 1\nline 2", event: "update" });
+  const event = await sse.nextEvent();
+  assertEquals([event.event, event.data], ["update", "line 1\nline 2"]);
+});
+
+Deno.test("non-string JSON data is serialized to JSON text", async () => {
+  await using t = await startTestServer();
+  await using sse = await openSse(`${t.origin}/?channels=a`);
+  await waitFor(() => t.server.hub.subscriberCount === 1, "subscription");
+  await publishJson(t.origin, { channel: ["a"], data: { n: 1, list: ["x"] } });
+  assertEquals(JSON.parse((await sse.nextEvent()).data!), { n: 1, list: ["x"] });
+});
+
+Deno.test("a publish to a channel nobody listens to succeeds with zero deliveries", async () => {
+  await using t = await startTestServer();
+  const { status, body } = await publishJson(t.origin, { channel: "empty", data: "x" });
+  assertEquals([status, body.delivered], [200, 0]);
+});
+
+async function expectError(
+  response: Promise<{ status: number; body: Record<string, unknown> }>,
+  status: number,
+  message: string,
+) {
+  const result = await response;
+  assertEquals(result.status, status, JSON.stringify(result.body));
+  assertEquals(result.body.status, "error");
+  assert(
+    String(result.body.error).includes(message),
+    `expected "${message}" in ${result.body.error}`,
+  );
+}
+
+Deno.test("a publish without a channel gets 400", async () => {
+  await using t = await startTestServer();
+  await expectError(publishForm(t.origin, [["message", "x"]]), 400, "no channel");
+  await expectError(publishJson(t.origin, { data: "x" }), 400, "no channel");
+});
+
+Deno.test("a publish with an empty message gets 400", async () => {
+  await using t = await startTestServer();
+  await expectError(publishForm(t.origin, [["channel", "a"], ["message", ""]]), 400, "empty");
+  await expectError(publishJson(t.origin, { channel: "a" }), 400, "empty");
+});
+
+Deno.test("a publish to an invalid channel name gets 400", async () => {
+  await using t = await startTestServer();
+  await expectError(publishJson(t.origin, { channel: "a\nb", data: "x" }), 400, "control");
+  await expectError(publishJson(t.origin, { channel: 5, data: "x" }), 400, '"channel"');
+});
+
+Deno.test("an event type with a line break gets 400 and nothing is sent", async () => {
+  await using t = await startTestServer();
+  await using sse = await openSse(`${t.origin}/?channels=a`);
+  await waitFor(() => t.server.hub.subscriberCount === 1, "subscription");
+  await expectError(
+    publishJson(t.origin, { channel: "a", data: "x", event: "ok\ndata: forged" }),
+    400,
+    "single line",
+  );
+  await publishJson(t.origin, { channel: "a", data: "after" });
+  const event = await sse.nextEvent();
+  assertEquals([event.event, event.data], [undefined, "after"]);
+});
+
+Deno.test("invalid JSON gets 400 naming the parse error", async () => {
+  await using t = await startTestServer();
+  const response = await fetch(`${t.origin}/publish`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: '{"channel": "a",',
+  });
+  assertEquals(response.status, 400);
+  assert((await response.json()).error.includes("not valid JSON"));
+});
+
+Deno.test("with --publish-key, a missing or wrong key gets 401", async () => {
+  await using t = await startTestServer({ publishKey: "s3cret" });
+  await expectError(publishForm(t.origin, [["channel", "a"], ["message", "x"]]), 401, "required");
+  await expectError(
+    publishForm(t.origin, [["channel", "a"], ["message", "x"], ["key", "nope"]]),
+    401,
+    "wrong",
+  );
+  await expectError(
+    publishJson(t.origin, { channel: "a", data: "x" }, { authorization: "Bearer nope" }),
+    401,
+    "wrong",
+  );
+});
+
+Deno.test("the publish key is accepted as form key, Bearer token or X-Publish-Key", async () => {
+  await using t = await startTestServer({ publishKey: "s3cret" });
+  const ok = [
+    await publishForm(t.origin, [["channel", "a"], ["message", "x"], ["key", "s3cret"]]),
+    await publishJson(t.origin, { channel: "a", data: "x", key: "s3cret" }),
+    await publishJson(t.origin, { channel: "a", data: "x" }, { authorization: "Bearer s3cret" }),
+    await publishJson(t.origin, { channel: "a", data: "x" }, { "x-publish-key": "s3cret" }),
+  ];
+  assertEquals(ok.map((r) => r.status), [200, 200, 200, 200]);
+});
+
+Deno.test("a message over --max-message-size gets 413", async () => {
+  await using t = await startTestServer({ maxMessageSize: 100 });
+  assertEquals((await publishJson(t.origin, { channel: "a", data: "x".repeat(100) })).status, 200);
+  await expectError(
+    publishJson(t.origin, { channel: "a", data: "é".repeat(51) }),
+    413,
+    "102 bytes",
+  );
+});
+
+Deno.test("a body far over the limit is refused with 413 before it is parsed", async () => {
+  await using t = await startTestServer({ maxMessageSize: 1024 });
+  await expectError(
+    publishJson(t.origin, { channel: "a", data: "x".repeat(1024 * 1024) }),
+    413,
+    "request body is over",
+  );
+});
+
+Deno.test("a publish with another content type gets 415 naming the accepted ones", async () => {
+  await using t = await startTestServer();
+  for (const type of ["text/plain", ""]) {
+    const response = await fetch(`${t.origin}/publish`, {
+      method: "POST",
+      headers: type ? { "content-type": type } : {},
+      body: new Blob(["channel=a&message=x"]),
+    });
+    assertEquals(response.status, 415, type);
+    assert((await response.json()).error.includes("application/json"));
+  }
+});
+
+Deno.test("GET /publish gets 405 with an Allow header", async () => {
+  await using t = await startTestServer();
+  const response = await fetch(`${t.origin}/publish`);
+  await response.body?.cancel();
+  assertEquals(response.status, 405);
+  assertEquals(response.headers.get("allow"), "POST");
+});

@@ -1,0 +1,103 @@
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
+import denoJson from "../deno.json" with { type: "json" };
+import { runMain, spawnHub } from "./_helpers/process.ts";
+
+Deno.test("--help prints every option and exits 0", async () => {
+  const { code, stdout } = await runMain(["--help"]);
+  assertEquals(code, 0);
+  for (const flag of ["--port", "--history-size", "--publish-key", "--log-format"]) {
+    assertStringIncludes(stdout, flag);
+  }
+});
+
+Deno.test("--version prints the version from deno.json", async () => {
+  const { code, stdout } = await runMain(["--version"]);
+  assertEquals([code, stdout.trim()], [0, `sse-hub ${denoJson.version}`]);
+});
+
+Deno.test("an unknown flag exits 2 with a message naming it and the usage", async () => {
+  const { code, stderr } = await runMain(["--prot", "80"]);
+  assertEquals(code, 2);
+  assertStringIncludes(stderr, "unknown option --prot");
+  assertStringIncludes(stderr, "Usage:");
+});
+
+Deno.test("a bad value exits 2 with a message naming the option and value", async () => {
+  const { code, stderr } = await runMain(["--port", "eighty"]);
+  assertEquals(code, 2);
+  assertStringIncludes(stderr, '--port: expected a whole number, got "eighty"');
+});
+
+Deno.test("an unknown key in the config file exits 2 naming the key and file", async () => {
+  const file = await Deno.makeTempFile({ suffix: ".toml" });
+  try {
+    await Deno.writeTextFile(file, "port = 1\nhistroy-size = 3\n");
+    const { code, stderr } = await runMain(["--config", file]);
+    assertEquals(code, 2);
+    assertStringIncludes(stderr, `unknown key "histroy-size" in config file ${file}`);
+  } finally {
+    await Deno.remove(file);
+  }
+});
+
+Deno.test("startup logs one line with the URL it listens on", async () => {
+  await using hub = await spawnHub(["--path", "/sse/"]);
+  assertMatch(hub.url.href, /^http:\/\/127\.0\.0\.1:\d+\/sse\/$/);
+  const response = await fetch(new URL("/healthz", hub.url));
+  assertEquals(response.status, 200);
+  await response.body?.cancel();
+  assertEquals(hub.stderr().match(/listening on/g)?.length, 1);
+});
+
+Deno.test("a port already in use is reported and exits non-zero", async () => {
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { code, stderr } = await runMain(["--port", String(taken.addr.port)]);
+  assertEquals(code, 1);
+  assertStringIncludes(stderr, "cannot start");
+});
+
+/** Opens `count` raw SSE connections and resolves when each has its first bytes. */
+async function openRawStreams(url: URL, count: number): Promise<Deno.TcpConn[]> {
+  const request = new TextEncoder().encode(
+    `GET ${url.pathname}?channels=load HTTP/1.1\r\nHost: ${url.host}\r\n\r\n`,
+  );
+  const open = async () => {
+    const conn = await Deno.connect({ hostname: url.hostname, port: Number(url.port) });
+    await conn.write(request);
+    const buffer = new Uint8Array(512);
+    await conn.read(buffer);
+    return conn;
+  };
+  const conns: Deno.TcpConn[] = [];
+  for (let i = 0; i < count; i += 100) {
+    conns.push(...await Promise.all(Array.from({ length: Math.min(100, count - i) }, open)));
+  }
+  return conns;
+}
+
+/** Resolves when the server has ended the connection (EOF or reset). */
+async function ended(conn: Deno.TcpConn): Promise<void> {
+  const buffer = new Uint8Array(4096);
+  try {
+    while (await conn.read(buffer) !== null) { /* drain the closing chunk */ }
+  } catch {
+    // reset by peer also ends it
+  } finally {
+    conn.close();
+  }
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.test(`${signal} with 2,000 open streams closes them all and exits 0 within seconds`, async () => {
+    await using hub = await spawnHub();
+    const conns = await openRawStreams(hub.url, 2000);
+    const stats = await (await fetch(new URL("/stats", hub.url))).json();
+    assertEquals(stats, [["load", 2000]]);
+    const started = performance.now();
+    const status = await hub.stop(signal);
+    const seconds = (performance.now() - started) / 1000;
+    await Promise.all(conns.map(ended));
+    assertEquals(status.code, 0, hub.stderr());
+    assert(seconds < 5, `took ${seconds.toFixed(1)} s to exit`);
+  });
+}
