@@ -16,6 +16,9 @@ function showDefault(key: string, o: Option<unknown>): string {
   return ` (default ${value})`;
 }
 
+/** Where the help text starts; longer option names get a line of their own. */
+const COLUMN = 28;
+
 /** Usage text for `sse-hub --help`. */
 export function usage(): string {
   const rows = Object.entries(OPTIONS).map(
@@ -28,8 +31,11 @@ export function usage(): string {
   );
   rows.push(["-h, --help", "show this help"]);
   rows.push(["-V, --version", "print the version"]);
-  const width = Math.max(...rows.map(([left]) => left.length)) + 2;
-  const lines = rows.map(([left, help]) => `  ${left.padEnd(width)}${help}`);
+  const lines = rows.map(([left, help]) =>
+    left.length < COLUMN - 2
+      ? `  ${left.padEnd(COLUMN)}${help}`
+      : `  ${left}\n  ${"".padEnd(COLUMN)}${help}`
+  );
   return [
     "sse-hub: a Server-Sent Events broadcast server",
     "",

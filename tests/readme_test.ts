@@ -1,0 +1,16 @@
+import { assertEquals } from "@std/assert";
+import { usage } from "../src/config/usage.ts";
+
+/** Lines without their indentation (`deno fmt` re-indents code blocks). */
+const lines = (text: string) => text.trim().split("\n").map((line) => line.trim());
+
+Deno.test("the README's option list is the same as --help prints", async () => {
+  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const block = readme.match(/<!-- options:begin[^\n]*-->\s*```\n([\s\S]*?)\n```/);
+  const help = usage();
+  assertEquals(
+    lines(block?.[1] ?? ""),
+    lines(help.slice(help.indexOf("  --port"))),
+    "README.md is stale: paste the output of `deno run -A main.ts --help` from --port on",
+  );
+});
