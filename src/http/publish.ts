@@ -82,10 +82,10 @@ export function publishFields(body: ParsedBody): PublishFields {
     }
     return c;
   });
-  const rawData = o.data !== undefined ? o.data : o.message;
+  const rawData = o.data ?? o.message;
   return {
     channels,
-    data: rawData === undefined
+    data: rawData === undefined || rawData === null
       ? undefined
       : typeof rawData === "string"
       ? rawData

@@ -87,6 +87,7 @@ Deno.test("a publish with an empty message gets 400", async () => {
   await using t = await startTestServer();
   await expectError(publishForm(t.origin, [["channel", "a"], ["message", ""]]), 400, "empty");
   await expectError(publishJson(t.origin, { channel: "a" }), 400, "empty");
+  await expectError(publishJson(t.origin, { channel: "a", data: null }), 400, "empty");
 });
 
 Deno.test("a publish to an invalid channel name gets 400", async () => {
