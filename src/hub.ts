@@ -32,6 +32,12 @@ export const GAP_EVENT = "sse-hub.gap";
 
 const HEARTBEAT = encodeComment("heartbeat");
 
+/**
+ * Most live events held for one subscriber while its replay is written; a
+ * client that cannot take its replay faster than that is cut off as slow.
+ */
+const MAX_PENDING = 10_000;
+
 /** Options for {@linkcode Hub}. */
 export interface HubOptions {
   /** Where events are published to and received from. */
@@ -191,6 +197,10 @@ export class Hub {
     if (this.#replaying.size !== 0) {
       const pending = this.#replaying.get(sub);
       if (pending) {
+        if (pending.length >= MAX_PENDING) {
+          sub.close("slow");
+          return 0;
+        }
         pending.push(event);
         return 1;
       }
@@ -202,21 +212,34 @@ export class Hub {
   async #replay(sub: Subscriber, lastEventId: string): Promise<void> {
     const pending: HubEvent[] = [];
     this.#replaying.set(sub, pending);
+    let last: string | undefined;
     try {
       const replay = await this.broker.replay(sub.channels, lastEventId);
       if (replay.gap) sub.write(encodeGap(replay.gap, lastEventId));
-      for (const event of replay.events) sub.write(event.bytes);
+      await this.#writePaced(sub, replay.events);
       this.counters.replayed += replay.events.length;
-      const last = replay.events.at(-1)?.id;
-      for (const event of pending) {
-        if (isAfter(event, last)) sub.write(event.bytes);
-      }
+      last = replay.events.at(-1)?.id;
     } catch (error) {
       log.error("replay for {id} failed: {error}", { id: sub.id, error });
       sub.write(encodeGap("replay-failed", lastEventId));
-      for (const event of pending) sub.write(event.bytes);
-    } finally {
-      this.#replaying.delete(sub);
+    }
+    // Live events that arrived meanwhile, newer than the replay; more may
+    // arrive while these are written, so drain until none are left.
+    let start = 0;
+    while (start < pending.length && this.#subscribers.has(sub)) {
+      const batch = pending.slice(start).filter((event) => isAfter(event, last));
+      start = pending.length;
+      await this.#writePaced(sub, batch);
+    }
+    this.#replaying.delete(sub);
+  }
+
+  /** Writes events one by one, waiting for the transport to have room. */
+  async #writePaced(sub: Subscriber, events: readonly HubEvent[]): Promise<void> {
+    for (const event of events) {
+      await sub.ready();
+      if (!this.#subscribers.has(sub)) return;
+      sub.write(event.bytes);
     }
   }
 

@@ -18,7 +18,8 @@ import { createBroker } from "./brokers/create.ts";
 import type { Config } from "./config/options.ts";
 import { createHandler } from "./http/handler.ts";
 import { Hub } from "./hub.ts";
-import { listenServe } from "./transport/serve.ts";
+import { listenNode } from "./transport/node.ts";
+import { type Listener, listenServe } from "./transport/serve.ts";
 
 /** How long shutdown waits for connections to end before giving up on them. */
 const SHUTDOWN_GRACE_MS = 3000;
@@ -43,12 +44,13 @@ export async function startServer(
   const broker = options.broker ?? createBroker(config);
   const hub = new Hub({ broker, heartbeatMs: config.heartbeat });
   await hub.start();
-  let listener;
+  let listener: Listener;
   try {
-    listener = listenServe(createHandler({ config, hub }), {
-      hostname: config.listen,
-      port: config.port,
-    });
+    const handler = createHandler({ config, hub });
+    const address = { hostname: config.listen, port: config.port };
+    listener = config.transport === "node"
+      ? await listenNode(handler, address)
+      : listenServe(handler, address);
   } catch (error) {
     hub.close();
     await broker.close();

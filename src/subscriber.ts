@@ -21,10 +21,17 @@ export interface Subscriber {
   /** Channels this connection listens to (validated, de-duplicated). */
   readonly channels: readonly string[];
   /**
-   * Writes bytes. A transport that cannot take more (over its bounded buffer)
-   * closes itself with reason `"slow"` and tells the hub through `onClose`.
+   * Writes bytes. A transport whose queue is already over its bound when
+   * asked to write more closes itself with reason `"slow"` and tells the hub
+   * through `onClose`.
    */
   write(bytes: Uint8Array): void;
+  /**
+   * Resolves once the transport's queue has room (at once when it has), or
+   * when the stream closes. Replays wait on it between events, so
+   * a long backlog is paced by the client instead of cutting it off.
+   */
+  ready(): Promise<void>;
   /** Ends the stream; idempotent. */
   close(reason: CloseReason): void;
   /** Set by the hub: called once when the stream ends, whoever ended it. */

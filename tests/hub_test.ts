@@ -15,6 +15,9 @@ class Recorder implements Subscriber {
   write(bytes: Uint8Array) {
     if (!this.closedWith) this.writes.push(bytes);
   }
+  ready() {
+    return Promise.resolve();
+  }
   close(reason: CloseReason) {
     if (this.closedWith) return;
     this.closedWith = reason;

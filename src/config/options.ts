@@ -44,6 +44,12 @@ export const OPTIONS = {
       }
     },
   }),
+  transport: choice({
+    help: "how streams are served: serve (Deno.serve, HTTP/2-capable) or node (node:http, leanest)",
+    default: "serve",
+    choices: ["serve", "node"] as const,
+    valueName: "KIND",
+  }),
   config: text({
     help: "read options from this TOML or JSON file",
     default: "",
@@ -73,7 +79,7 @@ export const OPTIONS = {
   maxBuffered: byteSize({
     help: "bytes queued for one slow client before it is cut off (it reconnects and replays)",
     default: 1024 * 1024,
-    min: 1024,
+    min: 64 * 1024,
     max: 1024 ** 3,
   }),
   defaultChannel: text({

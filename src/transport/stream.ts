@@ -2,21 +2,14 @@
  * A subscriber backed by a `ReadableStream`, for `Deno.serve` responses.
  * Its queue is bounded by `maxBuffered` bytes: a client that stops reading is
  * cut off (the stream errors, the connection drops, the browser reconnects
- * with its Last-Event-ID) instead of growing memory without end.
+ * with its Last-Event-ID) instead of growing memory without end. Replays are
+ * paced through {@linkcode Subscriber.ready} so they never trip that bound.
  *
  * @module
  */
 
 import type { StreamIntent } from "../http/stream_intent.ts";
 import type { CloseReason, Subscriber } from "../subscriber.ts";
-
-/** Raised into a cut-off stream; visible only to the transport. */
-export class SlowClientError extends Error {
-  constructor(limit: number) {
-    super(`client fell more than ${limit} bytes behind and was cut off`);
-    this.name = "SlowClientError";
-  }
-}
 
 class StreamSubscriber implements Subscriber {
   readonly id: string;
@@ -25,6 +18,8 @@ class StreamSubscriber implements Subscriber {
   readonly #limit: number;
   #controller!: ReadableStreamDefaultController<Uint8Array>;
   #closed = false;
+  /** Replays waiting for the queue to drain below half the limit. */
+  #waiting: (() => void)[] = [];
 
   constructor(intent: StreamIntent) {
     this.id = intent.id;
@@ -36,18 +31,44 @@ class StreamSubscriber implements Subscriber {
     this.#controller = controller;
   }
 
+  /** Bytes queued and not yet taken by the HTTP layer (the high-water mark is the limit). */
+  get #queued(): number {
+    return this.#limit - this.#controller.desiredSize!;
+  }
+
   write(bytes: Uint8Array): void {
     if (this.#closed) return;
-    this.#controller.enqueue(bytes);
-    if (this.#controller.desiredSize! < 0) this.close("slow");
+    if (this.#queued > this.#limit) this.close("slow");
+    else this.#controller.enqueue(bytes);
+  }
+
+  ready(): Promise<void> {
+    if (this.#closed || this.#queued <= this.#limit / 2) return Promise.resolve();
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  /** Called by the stream each time the HTTP layer takes a chunk. */
+  pulled(): void {
+    if (this.#waiting.length > 0 && this.#queued <= this.#limit / 2) this.#wake();
+  }
+
+  #wake(): void {
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const resolve of waiting) resolve();
   }
 
   close(reason: CloseReason): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#wake();
     try {
       if (reason === "slow") {
-        this.#controller.error(new SlowClientError(this.#limit));
+        // Deno prints a body stream's error when it drops the connection: make
+        // that one line saying what happened and what to change.
+        this.#controller.error(
+          `sse-hub: connection ${this.id} cut off: more than ${this.#limit} bytes waiting (--max-buffered); it will reconnect and replay`,
+        );
       } else if (reason !== "client") this.#controller.close();
     } catch {
       // already cancelled by the client
@@ -63,6 +84,9 @@ export function openStream(intent: StreamIntent): ReadableStream<Uint8Array> {
     start(controller) {
       subscriber.bind(controller);
       controller.enqueue(intent.preamble);
+    },
+    pull() {
+      subscriber.pulled();
     },
     cancel() {
       subscriber.close("client");

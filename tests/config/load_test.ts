@@ -111,12 +111,12 @@ Deno.test("durations and sizes accept units", () => {
       "--max-message-size",
       "1MiB",
       "--max-buffered",
-      "64k",
+      "128k",
     ],
   });
   assertEquals(
     [config.heartbeat, config.historyTtl, config.maxMessageSize, config.maxBuffered],
-    [500, 120_000, 1024 * 1024, 64 * 1024],
+    [500, 120_000, 1024 * 1024, 128 * 1024],
   );
 });
 
