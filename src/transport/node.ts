@@ -83,6 +83,10 @@ function writeStream(
   response: Response,
   res: http.ServerResponse,
 ): void {
+  // An SSE body never ends on its own: send it unframed (ended by closing the
+  // connection) so each event is one write, not three (chunk size, data, CRLF).
+  res.useChunkedEncodingByDefault = false;
+  res.shouldKeepAlive = false;
   res.writeHead(response.status, Object.fromEntries(response.headers));
   res.write(intent.preamble);
   const subscriber = new NodeSubscriber(intent, res);

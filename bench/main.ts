@@ -1,0 +1,149 @@
+/**
+ * `deno task bench`: runs the load scenarios against sse-hub (each transport)
+ * and, with `--vs nchan`, against nginx's nchan on the same machine, and
+ * prints the measurements as Markdown tables with sse-hub/nchan ratios.
+ *
+ *   deno task bench [--transport serve|node|both] [--scenario NAME] [--quick]
+ *                   [--vs nchan] [--json FILE]
+ *
+ * @module
+ */
+
+import { parseArgs } from "@std/cli/parse-args";
+import { pinSelf } from "./targets.ts";
+import { cyclone, type Metrics, oneChannel, type Scenario, slowSubscriber } from "./scenarios.ts";
+import { findNchan, startNchan, startSseHub, type Target } from "./targets.ts";
+
+const USAGE = `Usage: deno task bench [--transport serve|node|both] [--scenario NAME]
+                       [--quick] [--vs nchan] [--json FILE]`;
+
+function fail(message: string): never {
+  console.error(`bench: ${message}\n${USAGE}`);
+  Deno.exit(2);
+}
+
+const flags = parseArgs(Deno.args, {
+  string: ["transport", "scenario", "vs", "json"],
+  boolean: ["quick", "help"],
+  default: { transport: "both" },
+  unknown: (arg: string) => fail(`unknown option ${arg}`),
+}) as {
+  transport: string;
+  scenario?: string;
+  vs?: string;
+  json?: string;
+  quick: boolean;
+  help: boolean;
+};
+
+if (flags.help) {
+  console.log(USAGE);
+  Deno.exit(0);
+}
+if (!["serve", "node", "both"].includes(flags.transport)) {
+  fail(`--transport must be serve, node or both, not "${flags.transport}"`);
+}
+if (flags.vs !== undefined && flags.vs !== "nchan") {
+  fail(`--vs only knows nchan, not "${flags.vs}"`);
+}
+
+const scenarios: Scenario[] = flags.quick
+  ? [oneChannel(1000, 10), cyclone(800, 10), slowSubscriber(200, 800)]
+  : [
+    oneChannel(1000, 20),
+    oneChannel(10_000, 20),
+    oneChannel(19_800, 20),
+    cyclone(3600, 20),
+    slowSubscriber(1000, 1000),
+  ];
+const chosen = flags.scenario
+  ? scenarios.filter((s) => s.name.startsWith(flags.scenario!))
+  : scenarios;
+if (chosen.length === 0) {
+  fail(`no scenario named ${flags.scenario}; there are ${scenarios.map((s) => s.name).join(", ")}`);
+}
+
+type Starter = () => Promise<Target>;
+const targets: [string, Starter][] = [];
+if (flags.transport !== "node") targets.push(["sse-hub serve", () => startSseHub("serve")]);
+if (flags.transport !== "serve") targets.push(["sse-hub node", () => startSseHub("node")]);
+if (flags.vs === "nchan") {
+  const nchan = findNchan();
+  if ("missing" in nchan) console.log(`\n> nchan skipped: ${nchan.missing}\n`);
+  else targets.push(["nchan", () => startNchan(nchan.module)]);
+}
+
+function machine(): string {
+  const cpu = Deno.readTextFileSync("/proc/cpuinfo").match(/^model name\s*:\s*(.+)$/m)?.[1];
+  const memKb = Number(Deno.readTextFileSync("/proc/meminfo").match(/^MemTotal:\s+(\d+)/m)?.[1]);
+  return `${navigator.hardwareConcurrency} × ${cpu ?? "unknown CPU"}, ${
+    (memKb / 1024 / 1024).toFixed(0)
+  } GiB, Deno ${Deno.version.deno}`;
+}
+
+function format(value: number | string | undefined, metric: string): string {
+  if (value === undefined) return "–";
+  if (typeof value === "string") return value;
+  if (Number.isNaN(value)) return "incomplete";
+  if (/µs/.test(metric)) return value.toFixed(2);
+  if (/KB|ms|%/.test(metric)) return value.toFixed(1);
+  return String(Math.round(value));
+}
+
+const pinned = pinSelf();
+console.log(`# sse-hub benchmark, ${new Date().toISOString()}`);
+console.log(`machine: ${machine()}`);
+console.log(`command: deno task bench ${Deno.args.join(" ")}`);
+console.log(
+  `servers pinned to CPU 0, generator ${
+    pinned ? "pinned to CPU 1" : "not pinned (no taskset)"
+  }; loopback only\n`,
+);
+
+const results: { scenario: string; target: string; metrics: Metrics }[] = [];
+for (const scenario of chosen) {
+  const row: Record<string, Metrics> = {};
+  for (const [name, start] of targets) {
+    const target = await start();
+    try {
+      row[name] = await scenario.run(target);
+    } catch (error) {
+      row[name] = { error: String(error) };
+    } finally {
+      await target.stop();
+    }
+    results.push({ scenario: scenario.name, target: name, metrics: row[name] });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  const names = targets.map(([name]) => name);
+  const ratios = flags.vs === "nchan" && "nchan" in row ? names.filter((n) => n !== "nchan") : [];
+  const metrics = [...new Set(Object.values(row).flatMap((m) => Object.keys(m)))];
+  console.log(`## ${scenario.name}: ${scenario.description}\n`);
+  console.log(
+    `| metric | ${names.join(" | ")} |${
+      ratios.map((n) => ` ${n.replace("sse-hub ", "")}/nchan |`).join("")
+    }`,
+  );
+  console.log(`|---|${names.map(() => "---:|").join("")}${ratios.map(() => "---:|").join("")}`);
+  for (const metric of metrics) {
+    const cells = names.map((n) => format(row[n][metric], metric));
+    const ratioCells = ratios.map((n) => {
+      const a = row[n][metric];
+      const b = row.nchan[metric];
+      return typeof a === "number" && typeof b === "number" && b !== 0 &&
+          /ms|KB|µs|deliveries\/s/.test(metric)
+        ? `${(a / b).toFixed(2)}×`
+        : "";
+    });
+    console.log(`| ${metric} | ${cells.join(" | ")} |${ratioCells.map((c) => ` ${c} |`).join("")}`);
+  }
+  console.log();
+}
+
+if (flags.json) {
+  await Deno.writeTextFile(
+    flags.json,
+    JSON.stringify({ date: new Date().toISOString(), machine: machine(), results }, null, 2),
+  );
+  console.log(`results written to ${flags.json}`);
+}

@@ -1,0 +1,211 @@
+/**
+ * The servers a benchmark runs against: sse-hub on either transport, and
+ * nginx's nchan module as the reference. Each is started on a free loopback
+ * port, pinned to CPU 0 (the load generator pins itself to CPU 1).
+ *
+ * @module
+ */
+
+import { childPids } from "./proc.ts";
+
+/** A server under test. */
+export interface Target {
+  readonly name: string;
+  readonly hostname: string;
+  readonly port: number;
+  /** Processes whose memory and CPU count as the server's. */
+  serverPids(): number[];
+  /** Request path subscribing to `channels`. */
+  subscribePath(channels: readonly string[]): string;
+  /** Publishes `data` to `channel`; resolves when the server accepted it. */
+  publish(channel: string, data: string): Promise<void>;
+  /** Subscribers the server reports on `channel`, if it can tell. */
+  subscribers(channel: string): Promise<number | undefined>;
+  stop(): Promise<void>;
+}
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const HOST = "127.0.0.1";
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: HOST, port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+async function waitForPort(port: number, child: Deno.ChildProcess, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  let exited = false;
+  child.status.then(() => exited = true);
+  while (Date.now() < deadline && !exited) {
+    try {
+      const conn = await Deno.connect({ hostname: HOST, port });
+      conn.close();
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  throw new Error(`${what} did not start listening on ${HOST}:${port}`);
+}
+
+/** The command prefix that pins a process to CPU 0 with a 20,000 file limit. */
+function pinned(command: string[]): string[] {
+  const quoted = command.map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
+  const taskset = hasTaskset() ? "taskset -c 0 " : "";
+  return ["sh", "-c", `ulimit -n 20000 2>/dev/null; exec ${taskset}${quoted}`];
+}
+
+let tasksetFound: boolean | undefined;
+function hasTaskset(): boolean {
+  if (tasksetFound === undefined) {
+    try {
+      tasksetFound = new Deno.Command("taskset", { args: ["-V"], stdout: "null", stderr: "null" })
+        .outputSync().success;
+    } catch {
+      tasksetFound = false;
+    }
+  }
+  return tasksetFound;
+}
+
+/** Pins the calling process (the load generator) to CPU 1, if it can. */
+export function pinSelf(): boolean {
+  if (!hasTaskset() || navigator.hardwareConcurrency < 2) return false;
+  return new Deno.Command("taskset", {
+    args: ["-cp", "1", String(Deno.pid)],
+    stdout: "null",
+    stderr: "null",
+  }).outputSync().success;
+}
+
+/** Starts sse-hub with the given transport. */
+export async function startSseHub(transport: "serve" | "node"): Promise<Target> {
+  const port = freePort();
+  const [cmd, ...args] = pinned([
+    Deno.execPath(),
+    "run",
+    "-A",
+    `${ROOT}main.ts`,
+    "--port",
+    String(port),
+    "--transport",
+    transport,
+    "--heartbeat",
+    "0",
+    "--log-level",
+    "warning",
+  ]);
+  const child = new Deno.Command(cmd, { args, stdout: "null", stderr: "inherit" }).spawn();
+  await waitForPort(port, child, `sse-hub (${transport})`);
+  const base = `http://${HOST}:${port}`;
+  return {
+    name: `sse-hub ${transport}`,
+    hostname: HOST,
+    port,
+    serverPids: () => [child.pid],
+    subscribePath: (channels) => `/?channels=${channels.join(",")}`,
+    async publish(channel, data) {
+      const response = await fetch(`${base}/publish`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ channel, data }),
+      });
+      await response.body?.cancel();
+      if (!response.ok) throw new Error(`publish failed: ${response.status}`);
+    },
+    async subscribers(channel) {
+      const stats: [string, number][] = await (await fetch(`${base}/stats`)).json();
+      return stats.find(([name]) => name === channel)?.[1] ?? 0;
+    },
+    async stop() {
+      child.kill("SIGKILL");
+      await child.status;
+    },
+  };
+}
+
+const NCHAN_MODULES = [
+  "/usr/lib/nginx/modules/ngx_nchan_module.so",
+  "/usr/share/nginx/modules/ngx_nchan_module.so",
+];
+
+/** Where nginx's nchan module is, or why nchan cannot run here. */
+export function findNchan(): { module: string } | { missing: string } {
+  try {
+    new Deno.Command("nginx", { args: ["-v"], stderr: "null" }).outputSync();
+  } catch {
+    return { missing: "nginx is not installed (Debian: nginx-light libnginx-mod-nchan)" };
+  }
+  for (const module of NCHAN_MODULES) {
+    try {
+      Deno.statSync(module);
+      return { module };
+    } catch {
+      // try the next place
+    }
+  }
+  return { missing: "the nchan module is not installed (Debian: libnginx-mod-nchan)" };
+}
+
+/** Starts nginx with nchan, one worker, history of 1000 messages per channel. */
+export async function startNchan(module: string): Promise<Target> {
+  const port = freePort();
+  const dir = await Deno.makeTempDir({ prefix: "bench-nchan-" });
+  const conf = `
+load_module ${module};
+worker_processes 1;
+worker_rlimit_nofile 20000;
+daemon off;
+master_process on;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 20000; multi_accept on; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  server {
+    listen ${HOST}:${port};
+    location ~ ^/sub/(.+)$ {
+      nchan_subscriber eventsource;
+      nchan_channel_id_split_delimiter ",";
+      nchan_channel_id $1;
+    }
+    location ~ ^/pub/(.+)$ {
+      nchan_publisher;
+      nchan_channel_id $1;
+      nchan_message_buffer_length 1000;
+    }
+    location = /nchan_status { nchan_stub_status; }
+  }
+}
+`;
+  await Deno.writeTextFile(`${dir}/nginx.conf`, conf);
+  const [cmd, ...args] = pinned(["nginx", "-p", dir, "-c", `${dir}/nginx.conf`]);
+  const child = new Deno.Command(cmd, { args, stdout: "null", stderr: "inherit" }).spawn();
+  await waitForPort(port, child, "nginx/nchan");
+  const base = `http://${HOST}:${port}`;
+  return {
+    name: "nchan",
+    hostname: HOST,
+    port,
+    serverPids: () => childPids(child.pid), // the worker
+    subscribePath: (channels) => `/sub/${channels.join(",")}`,
+    async publish(channel, data) {
+      const response = await fetch(`${base}/pub/${channel}`, { method: "POST", body: data });
+      await response.body?.cancel();
+      if (!response.ok) throw new Error(`nchan publish failed: ${response.status}`);
+    },
+    subscribers: () => Promise.resolve(undefined),
+    async stop() {
+      child.kill("SIGTERM");
+      await child.status;
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}
