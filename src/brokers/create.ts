@@ -7,11 +7,15 @@
 import type { Config } from "../config/options.ts";
 import type { Broker } from "./broker.ts";
 import { MemoryBroker } from "./memory.ts";
+import { RedisBroker } from "./redis.ts";
 
 /** The broker for `config`. */
 export function createBroker(config: Config): Broker {
-  return new MemoryBroker({
-    historySize: config.historySize,
-    historyTtlMs: config.historyTtl,
-  });
+  const history = { historySize: config.historySize, historyTtlMs: config.historyTtl };
+  switch (config.broker) {
+    case "redis":
+      return new RedisBroker({ url: config.redisUrl, prefix: config.redisPrefix, ...history });
+    case "memory":
+      return new MemoryBroker(history);
+  }
 }

@@ -19,6 +19,19 @@ const LOG_LEVELS = [
   "fatal",
 ] as const;
 
+/** Throws unless `value` is a URL with one of `protocols`. */
+function checkUrl(value: string, protocols: readonly string[], example: string): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`expected a URL like ${example}, got "${value}"`);
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new Error(`expected a ${protocols.join(" or ")} URL like ${example}, got "${value}"`);
+  }
+}
+
 /** The option table. */
 export const OPTIONS = {
   // --- listening ---
@@ -114,6 +127,26 @@ export const OPTIONS = {
     default: 64 * 1024,
     min: 1,
     max: 64 * 1024 ** 2,
+  }),
+
+  // --- brokers ---
+  broker: choice({
+    help: "where events go between instances: memory (this process only) or redis",
+    default: "memory",
+    choices: ["memory", "redis"] as const,
+    valueName: "KIND",
+  }),
+  redisUrl: text({
+    help: "Redis to use with --broker redis",
+    default: "redis://127.0.0.1:6379/0",
+    valueName: "URL",
+    check: (value) => checkUrl(value, ["redis:", "rediss:"], "redis://host:6379/0"),
+  }),
+  redisPrefix: text({
+    help:
+      "prefix of every Redis key and channel sse-hub uses (SSE channel news = Redis channel <prefix>news)",
+    default: "",
+    valueName: "PREFIX",
   }),
 
   // --- logs ---

@@ -135,3 +135,20 @@ Deno.test("--help and --version are commands of their own", () => {
   assertEquals(loadConfig({ args: ["--help"], env: {} }).kind, "help");
   assertEquals(loadConfig({ args: ["-V"], env: {} }).kind, "version");
 });
+
+Deno.test("a --redis-url that is not a redis:// URL is rejected with an example", () => {
+  assertThrows(
+    () => serve({ args: ["--redis-url", "localhost:6379"] }),
+    ConfigError,
+    "redis://host:6379/0",
+  );
+  assertThrows(
+    () => serve({ args: ["--redis-url", "http://x/"] }),
+    ConfigError,
+    "redis: or rediss:",
+  );
+  assertEquals(
+    serve({ args: ["--broker", "redis", "--redis-url", "rediss://h:1/2"] }).redisUrl,
+    "rediss://h:1/2",
+  );
+});

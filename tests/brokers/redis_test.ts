@@ -1,0 +1,192 @@
+import { assert, assertEquals } from "@std/assert";
+import { type HubProcess, spawnHub } from "../_helpers/process.ts";
+import { openSse, publishJson, type SseStream, waitFor } from "../_helpers/server.ts";
+import { redisMissing, type RedisServer, startRedis } from "../_helpers/services.ts";
+
+const test = (name: string, fn: () => Promise<void>) =>
+  Deno.test({ name, ignore: redisMissing !== undefined, fn });
+
+/** Two sse-hub instances sharing one Redis. */
+async function twoInstances(
+  redis: RedisServer,
+  ...args: string[]
+): Promise<[HubProcess, HubProcess]> {
+  const flags = ["--broker", "redis", "--redis-url", redis.url, "--heartbeat", "200ms", ...args];
+  return await Promise.all([spawnHub(flags), spawnHub(flags)]) as [HubProcess, HubProcess];
+}
+
+async function subscribers(hub: HubProcess, channel: string): Promise<number> {
+  const stats: [string, number][] = await (await fetch(new URL("/stats", hub.url))).json();
+  return stats.find(([name]) => name === channel)?.[1] ?? 0;
+}
+
+async function subscribe(hub: HubProcess, channels: string, headers: HeadersInit = {}) {
+  const sse = await openSse(`${hub.url.href}?channels=${channels}`, headers);
+  await waitFor(async () => (await subscribers(hub, channels.split(",")[0])) > 0, "subscription");
+  return sse;
+}
+
+test("a publish on one instance reaches subscribers on every instance, once each", async () => {
+  await using redis = await startRedis();
+  const [a, b] = await twoInstances(redis);
+  await using _a = a;
+  await using _b = b;
+  await using onA = await subscribe(a, "news");
+  await using onB = await subscribe(b, "news,other");
+  const { status, body } = await publishJson(a.url.origin, {
+    channel: ["news", "other"],
+    data: "hi",
+  });
+  assertEquals([status, body.delivered], [200, 1]);
+  for (const sse of [onA, onB]) {
+    const event = await sse.nextEvent();
+    assertEquals([event.id, event.data], [body.id, "hi"]);
+  }
+  await publishJson(b.url.origin, { channel: "news", data: "second" });
+  for (const sse of [onA, onB]) assertEquals((await sse.nextEvent()).data, "second");
+});
+
+test("redis-cli PUBLISH delivers the raw message verbatim on every instance, without an id", async () => {
+  await using redis = await startRedis();
+  const [a, b] = await twoInstances(redis);
+  await using _a = a;
+  await using _b = b;
+  await using onA = await subscribe(a, "news");
+  await using onB = await subscribe(b, "news");
+  assertEquals(await redis.cli("PUBLISH", "news", '[1, 2, "three"]'), "2");
+  for (const sse of [onA, onB]) {
+    const event = await sse.nextEvent();
+    assertEquals([event.id, event.data], [undefined, '[1, 2, "three"]']);
+  }
+});
+
+test("with --redis-prefix, raw messages are read from the prefixed Redis channel", async () => {
+  await using redis = await startRedis();
+  await using hub = await spawnHub([
+    "--broker",
+    "redis",
+    "--redis-url",
+    redis.url,
+    "--redis-prefix",
+    "app1:",
+  ]);
+  await using sse = await subscribe(hub, "news");
+  assertEquals(await redis.cli("PUBLISH", "news", "unprefixed"), "0");
+  assertEquals(await redis.cli("PUBLISH", "app1:news", "prefixed"), "1");
+  assertEquals((await sse.nextEvent()).data, "prefixed");
+});
+
+test("a client reconnecting to another instance gets exactly what it missed, then live events once", async () => {
+  await using redis = await startRedis();
+  const [a, b] = await twoInstances(redis);
+  await using _a = a;
+  await using _b = b;
+  const first = await subscribe(a, "feed");
+  const ids: string[] = [];
+  for (let i = 1; i <= 2; i++) {
+    ids.push(
+      (await publishJson(a.url.origin, { channel: "feed", data: `m${i}` })).body.id as string,
+    );
+  }
+  assertEquals((await first.events(2)).map((e) => e.id), ids);
+  await first.close();
+  for (let i = 3; i <= 5; i++) {
+    ids.push(
+      (await publishJson(a.url.origin, { channel: "feed", data: `m${i}` })).body.id as string,
+    );
+  }
+  await publishJson(a.url.origin, { channel: "elsewhere", data: "not for feed" });
+  await using again = await subscribe(b, "feed", { "last-event-id": ids[1] });
+  assertEquals((await again.events(3)).map((e) => e.data), ["m3", "m4", "m5"]);
+  await publishJson(b.url.origin, { channel: "feed", data: "m6" });
+  const live = await again.nextEvent();
+  assertEquals(live.data, "m6");
+  await assertNoMoreEvents(again);
+});
+
+/** Reads for one second and fails on any event that carries data (heartbeats are fine). */
+async function assertNoMoreEvents(sse: SseStream) {
+  const until = Date.now() + 1000;
+  while (Date.now() < until) {
+    let message;
+    try {
+      message = await sse.next(until - Date.now());
+    } catch {
+      return; // silence until the deadline
+    }
+    assertEquals(message.data, undefined, `unexpected extra event ${JSON.stringify(message)}`);
+  }
+}
+
+test("a Last-Event-ID older than the Redis history gets a gap signal", async () => {
+  await using redis = await startRedis();
+  await using hub = await spawnHub([
+    "--broker",
+    "redis",
+    "--redis-url",
+    redis.url,
+    "--history-size",
+    "10",
+  ]);
+  const first = (await publishJson(hub.url.origin, { channel: "g", data: "0" })).body.id as string;
+  // Redis trims approximately, whole stream nodes of 100 entries at a time.
+  for (let i = 1; i <= 250; i++) {
+    await publishJson(hub.url.origin, { channel: "g", data: String(i) });
+  }
+  assert(Number(await redis.cli("XLEN", "sse-hub:history")) < 250);
+  await using sse = await openSse(`${hub.url.href}?channels=g`, { "last-event-id": first });
+  const gap = await sse.nextEvent();
+  assertEquals(gap.event, "sse-hub.gap");
+  assertEquals(JSON.parse(gap.data!).reason, "evicted");
+  assertEquals((await sse.nextEvent()).event, undefined);
+});
+
+test("while Redis is down streams stay open and publish answers 503; after it is back all works and history is intact", async () => {
+  await using redis = await startRedis();
+  const [a, b] = await twoInstances(redis);
+  await using _a = a;
+  await using _b = b;
+  await using onB = await subscribe(b, "live");
+  const before = await publishJson(a.url.origin, { channel: "live", data: "before" });
+  assertEquals((await onB.nextEvent()).data, "before");
+
+  await redis.stop();
+  await waitFor(
+    async () => (await fetch(new URL("/healthz", a.url))).status === 503,
+    "healthz 503",
+  );
+  const down = await publishJson(a.url.origin, { channel: "live", data: "lost?" });
+  assertEquals(down.status, 503);
+  assert(String(down.body.error).includes("Redis"), String(down.body.error));
+  // The stream is still open: heartbeats keep coming while Redis is down.
+  assertEquals((await onB.next(3000)).comment, " heartbeat");
+
+  await redis.start();
+  await waitFor(
+    async () =>
+      (await fetch(new URL("/healthz", a.url))).status === 200 &&
+      (await fetch(new URL("/healthz", b.url))).status === 200,
+    "both instances reconnected",
+    15_000,
+  );
+  let after;
+  // The subscriber connection resubscribes on its own; retry until it has.
+  await waitFor(
+    async () => {
+      after = await publishJson(a.url.origin, { channel: "live", data: "after" });
+      return after.status === 200;
+    },
+    "publish works again",
+    10_000,
+  );
+  let event;
+  do event = await onB.nextEvent(10_000); while (event.data !== "after");
+
+  // What was published before the outage is still in history.
+  await using replay = await openSse(`${b.url.href}?channels=live`, { "last-event-id": "0-1" });
+  const replayed = await replay.events(2);
+  assertEquals(replayed.map((e) => e.id), [
+    before.body.id,
+    (after as unknown as { body: { id: string } }).body.id,
+  ]);
+});
