@@ -6,6 +6,7 @@
 
 import type { Config } from "../config/options.ts";
 import type { Broker } from "./broker.ts";
+import { AmqpBroker } from "./amqp.ts";
 import { MemoryBroker } from "./memory.ts";
 import { RedisBroker } from "./redis.ts";
 
@@ -15,6 +16,13 @@ export function createBroker(config: Config): Broker {
   switch (config.broker) {
     case "redis":
       return new RedisBroker({ url: config.redisUrl, prefix: config.redisPrefix, ...history });
+    case "amqp":
+      return new AmqpBroker({
+        url: config.amqpUrl,
+        exchange: config.amqpExchange,
+        exchangeType: config.amqpExchangeType,
+        ...history,
+      });
     case "memory":
       return new MemoryBroker(history);
   }

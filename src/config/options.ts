@@ -131,9 +131,9 @@ export const OPTIONS = {
 
   // --- brokers ---
   broker: choice({
-    help: "where events go between instances: memory (this process only) or redis",
+    help: "where events go between instances: memory (this process only), redis or amqp",
     default: "memory",
-    choices: ["memory", "redis"] as const,
+    choices: ["memory", "redis", "amqp"] as const,
     valueName: "KIND",
   }),
   redisUrl: text({
@@ -147,6 +147,23 @@ export const OPTIONS = {
       "prefix of every Redis key and channel sse-hub uses (SSE channel news = Redis channel <prefix>news)",
     default: "",
     valueName: "PREFIX",
+  }),
+  amqpUrl: text({
+    help: "RabbitMQ to use with --broker amqp",
+    default: "amqp://guest:guest@127.0.0.1:5672/",
+    valueName: "URL",
+    check: (value) => checkUrl(value, ["amqp:", "amqps:"], "amqp://user:pass@host:5672/vhost"),
+  }),
+  amqpExchange: text({
+    help: "exchange events are published to (routing key = channel)",
+    default: "sse-hub",
+    valueName: "NAME",
+  }),
+  amqpExchangeType: choice({
+    help: "type of that exchange",
+    default: "direct",
+    choices: ["direct", "topic", "fanout"] as const,
+    valueName: "TYPE",
   }),
 
   // --- logs ---

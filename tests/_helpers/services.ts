@@ -99,3 +99,111 @@ export async function startRedis(): Promise<RedisServer> {
     },
   };
 }
+
+const RABBITMQ_SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server";
+
+/** Why RabbitMQ tests cannot run here, or undefined when they can. */
+export const rabbitMissing: string | undefined = (() => {
+  try {
+    Deno.statSync(RABBITMQ_SERVER);
+    return which("setsid") && which("epmd")
+      ? undefined
+      : "setsid or epmd missing (util-linux, erlang-base)";
+  } catch {
+    return "rabbitmq-server not installed (Debian package rabbitmq-server; .ci/run installs it)";
+  }
+})();
+
+if (rabbitMissing) console.warn(`skipping RabbitMQ tests: ${rabbitMissing}`);
+
+/** A RabbitMQ node owned by a test. */
+export interface RabbitServer extends AsyncDisposable {
+  readonly url: string;
+  stop(): Promise<void>;
+  /** Starts it again on the same port, node name and data directory. */
+  start(): Promise<void>;
+}
+
+/**
+ * Starts a RabbitMQ node on free loopback ports, with its own data, logs,
+ * node name and epmd port, so it touches nothing outside its temp directory.
+ * The Debian wrapper in /usr/sbin switches to the rabbitmq user, so the real
+ * script is run directly, in its own process group.
+ */
+export async function startRabbit(): Promise<RabbitServer> {
+  const dir = await Deno.makeTempDir({ prefix: "sse-hub-rabbit-" });
+  await Deno.mkdir(`${dir}/mnesia`);
+  await Deno.mkdir(`${dir}/log`);
+  await Deno.writeTextFile(`${dir}/rabbitmq.conf`, "");
+  const port = freePort();
+  const epmdPort = freePort();
+  const env = {
+    HOME: dir,
+    RABBITMQ_NODE_PORT: String(port),
+    RABBITMQ_NODE_IP_ADDRESS: "127.0.0.1",
+    RABBITMQ_DIST_PORT: String(freePort()),
+    RABBITMQ_NODENAME: `sse-hub-test-${port}@localhost`,
+    RABBITMQ_MNESIA_BASE: `${dir}/mnesia`,
+    RABBITMQ_LOG_BASE: `${dir}/log`,
+    RABBITMQ_CONFIG_FILE: `${dir}/rabbitmq`,
+    RABBITMQ_ENABLED_PLUGINS_FILE: `${dir}/enabled_plugins`,
+    ERL_EPMD_PORT: String(epmdPort),
+  };
+  let child: Deno.ChildProcess | undefined;
+  const start = async () => {
+    child = new Deno.Command("setsid", {
+      args: [RABBITMQ_SERVER],
+      env,
+      cwd: dir,
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+        return;
+      } catch {
+        if (Date.now() > deadline) {
+          throw new Error(`rabbitmq-server did not start (logs in ${dir}/log)`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  };
+  const stop = async () => {
+    if (!child) return;
+    try {
+      Deno.kill(-child.pid, "SIGTERM"); // the whole process group: script and beam
+    } catch {
+      // already gone
+    }
+    await child.status;
+    child = undefined;
+    // Wait until the node is really gone, so a restart can reuse its port and name.
+    for (let i = 0; i < 100; i++) {
+      try {
+        (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      } catch {
+        break;
+      }
+    }
+  };
+  await start();
+  return {
+    url: `amqp://guest:guest@127.0.0.1:${port}/`,
+    stop,
+    start,
+    async [Symbol.asyncDispose]() {
+      await stop();
+      await new Deno.Command("epmd", {
+        args: ["-port", String(epmdPort), "-kill"],
+        stdout: "null",
+        stderr: "null",
+      })
+        .output().catch(() => {});
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,109 @@
+import { assert, assertEquals } from "@std/assert";
+import amqp from "amqplib";
+import { Buffer } from "node:buffer";
+import { type HubProcess, spawnHub } from "../_helpers/process.ts";
+import { openSse, publishJson, waitFor } from "../_helpers/server.ts";
+import { rabbitMissing, startRabbit } from "../_helpers/services.ts";
+
+async function subscribers(hub: HubProcess, channel: string): Promise<number> {
+  const stats: [string, number][] = await (await fetch(new URL("/stats", hub.url))).json();
+  return stats.find(([name]) => name === channel)?.[1] ?? 0;
+}
+
+async function subscribe(hub: HubProcess, channels: string) {
+  const sse = await openSse(`${hub.url.href}?channels=${channels}`);
+  await waitFor(async () => (await subscribers(hub, channels.split(",")[0])) > 0, "subscription");
+  return sse;
+}
+
+const healthy = async (hub: HubProcess) => (await fetch(new URL("/healthz", hub.url))).status;
+
+// One RabbitMQ node (it takes seconds to start) serves every step; each step
+// uses its own exchange so they do not see each other's messages.
+Deno.test({
+  name: "two sse-hub instances share events through one RabbitMQ",
+  ignore: rabbitMissing !== undefined,
+  sanitizeResources: false, // amqplib's sockets outlive a step by design
+  sanitizeOps: false,
+  async fn(t) {
+    await using rabbit = await startRabbit();
+    const instances = async (exchange: string) => {
+      const flags = ["--broker", "amqp", "--amqp-url", rabbit.url, "--amqp-exchange", exchange];
+      return await Promise.all([spawnHub(flags), spawnHub(flags)]);
+    };
+
+    await t.step(
+      "a publish on one instance reaches subscribers on every instance, once each",
+      async () => {
+        const [a, b] = await instances("t1");
+        await using _a = a;
+        await using _b = b;
+        await using onA = await subscribe(a, "news");
+        await using onB = await subscribe(b, "news,other");
+        const { status, body } = await publishJson(a.url.origin, {
+          channel: ["news", "other"],
+          data: "hi",
+          event: "note",
+        });
+        assertEquals([status, body.delivered], [200, 1]);
+        for (const sse of [onA, onB]) {
+          const event = await sse.nextEvent();
+          assertEquals([event.event, event.data], ["note", "hi"]);
+        }
+        await publishJson(b.url.origin, { channel: "news", data: "second" });
+        for (const sse of [onA, onB]) assertEquals((await sse.nextEvent()).data, "second");
+      },
+    );
+
+    await t.step(
+      "a message any AMQP client publishes with routing key = channel is delivered verbatim",
+      async () => {
+        const [a, b] = await instances("t2");
+        await using _a = a;
+        await using _b = b;
+        await using onA = await subscribe(a, "news");
+        await using onB = await subscribe(b, "news");
+        const connection = await amqp.connect(rabbit.url);
+        try {
+          const channel = await connection.createConfirmChannel();
+          await channel.assertExchange("t2", "direct", { durable: true });
+          channel.publish("t2", "news", Buffer.from('["comment", "123"]'));
+          channel.publish("t2", "unwatched", Buffer.from("nobody"));
+          await channel.waitForConfirms();
+        } finally {
+          await connection.close();
+        }
+        for (const sse of [onA, onB]) {
+          assertEquals((await sse.nextEvent()).data, '["comment", "123"]');
+        }
+      },
+    );
+
+    await t.step(
+      "while RabbitMQ restarts publish answers 503, then the instances reconnect and deliver again",
+      async () => {
+        const [a, b] = await instances("t3");
+        await using _a = a;
+        await using _b = b;
+        await using onB = await subscribe(b, "live");
+        await publishJson(a.url.origin, { channel: "live", data: "before" });
+        assertEquals((await onB.nextEvent()).data, "before");
+
+        await rabbit.stop();
+        await waitFor(async () => (await healthy(a)) === 503, "healthz 503");
+        const down = await publishJson(a.url.origin, { channel: "live", data: "lost?" });
+        assertEquals(down.status, 503);
+        assert(String(down.body.error).includes("RabbitMQ"), String(down.body.error));
+
+        await rabbit.start();
+        await waitFor(
+          async () => (await healthy(a)) === 200 && (await healthy(b)) === 200,
+          "both instances reconnected",
+          30_000,
+        );
+        await publishJson(a.url.origin, { channel: "live", data: "after" });
+        assertEquals((await onB.nextEvent(10_000)).data, "after");
+      },
+    );
+  },
+});
