@@ -30,7 +30,8 @@ const log = getLogger(["sse-hub", "hub"]);
 /** Event type of the signal sent before a replay that is not complete. */
 export const GAP_EVENT = "sse-hub.gap";
 
-const HEARTBEAT = encodeComment("heartbeat");
+/** The heartbeat comment, one shared buffer written to every stream. */
+export const HEARTBEAT: Uint8Array = encodeComment("heartbeat");
 
 /**
  * Most live events held for one subscriber while its replay is written; a

@@ -95,6 +95,11 @@ export const OPTIONS = {
     min: 64 * 1024,
     max: 1024 ** 3,
   }),
+  pollTimeout: duration({
+    help: "how long a long-poll request waits for an event before answering empty",
+    default: 25_000,
+    maxMs: 300_000,
+  }),
   defaultChannel: text({
     help: "channel for subscribe requests that name none (else they get 400)",
     default: "",

@@ -9,8 +9,10 @@ import type { Config } from "../config/options.ts";
 import { MethodNotAllowedError, NotFoundError } from "../errors.ts";
 import type { Hub } from "../hub.ts";
 import { preflight, withCors } from "./cors.ts";
+import { isPoll, poll } from "./poll.ts";
 import { publish } from "./publish.ts";
 import { errorResponse } from "./respond.ts";
+import { demoPage, staticAsset } from "./static.ts";
 import { healthz, stats } from "./stats.ts";
 import { subscribe } from "./subscribe.ts";
 
@@ -43,18 +45,21 @@ export function createHandler(context: HandlerContext): Handler {
     ["/publish", { POST: (request) => publish(request, config, hub) }],
     ["/stats", { GET: () => stats(hub) }],
     ["/healthz", { GET: () => healthz(hub) }],
+    ["/demo", { GET: demoPage, HEAD: demoPage }],
   ]);
   routes.set(config.path, {
     ...routes.get(config.path),
-    GET: (request, url) => subscribe(request, url, config, hub),
+    GET: (request, url) =>
+      isPoll(request, url) ? poll(request, url, config, hub) : subscribe(request, url, config, hub),
   });
+  const assets: Record<string, Route> = { GET: staticAsset, HEAD: staticAsset };
 
   return async (request, info) => {
     const origin = request.headers.get("origin");
     let response: Response;
     try {
       const url = new URL(request.url);
-      const methods = routes.get(url.pathname);
+      const methods = url.pathname.startsWith("/static/") ? assets : routes.get(url.pathname);
       if (!methods) {
         throw new NotFoundError(
           `nothing is served at ${url.pathname}; subscribe at ${config.path}?channels=…`,

@@ -1,0 +1,101 @@
+/**
+ * Long-polling, for browsers without EventSource: a subscribe request with
+ * `X-Requested-With: XMLHttpRequest` (cyclone-sse's polyfill) or
+ * `?transport=poll` gets the events after its Last-Event-ID at once, or
+ * waits up to `--poll-timeout` for the next ones, then the response ENDS
+ * (with a Content-Length). The client polls again with the last id it saw,
+ * so it misses nothing that is still in history.
+ *
+ * @module
+ */
+
+import type { Config } from "../config/options.ts";
+import { encodePreamble } from "../encode.ts";
+import { HEARTBEAT, type Hub } from "../hub.ts";
+import type { CloseReason, Subscriber } from "../subscriber.ts";
+import { lastEventId, requestedChannels } from "./subscribe.ts";
+
+/** Whether a subscribe request asks for long-polling. */
+export function isPoll(request: Request, url: URL): boolean {
+  return request.headers.get("x-requested-with")?.toLowerCase() === "xmlhttprequest" ||
+    url.searchParams.get("transport") === "poll";
+}
+
+/** Collects what the hub writes until the poll answers. */
+class PollSubscriber implements Subscriber {
+  readonly chunks: Uint8Array[] = [];
+  size = 0;
+  onClose?: (reason: CloseReason) => void;
+  #closed = false;
+  #arrived = Promise.withResolvers<void>();
+
+  constructor(readonly id: string, readonly channels: readonly string[], readonly limit: number) {}
+
+  /** Resolves when the first event has been written or the poll is closed. */
+  get arrived(): Promise<void> {
+    return this.#arrived.promise;
+  }
+
+  write(bytes: Uint8Array): void {
+    if (this.#closed || bytes === HEARTBEAT) return;
+    this.chunks.push(bytes);
+    this.size += bytes.byteLength;
+    this.#arrived.resolve();
+  }
+
+  ready(): Promise<void> {
+    // A full answer ends the poll; the client asks for the rest next time.
+    if (this.size >= this.limit) this.close("client");
+    return Promise.resolve();
+  }
+
+  close(reason: CloseReason): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#arrived.resolve();
+    this.onClose?.(reason);
+  }
+}
+
+let polls = 0;
+
+/** The long-poll route. */
+export async function poll(
+  request: Request,
+  url: URL,
+  config: Config,
+  hub: Hub,
+): Promise<Response> {
+  const channels = requestedChannels(url, config);
+  const lastId = lastEventId(request, url);
+  const sub = new PollSubscriber(`p${++polls}`, channels, config.maxBuffered);
+  // A poll always ends within --poll-timeout, so a client that goes away
+  // early holds its place at most that long.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await hub.subscribe(sub, lastId);
+    if (sub.size === 0) {
+      timer = setTimeout(() => sub.close("client"), config.pollTimeout);
+      await sub.arrived;
+      // Let events published in the same moment join this answer.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+  } finally {
+    clearTimeout(timer);
+    sub.close("client");
+  }
+  const preamble = encodePreamble(config.retry, sub.size > 0 ? "sse-hub poll" : "no events");
+  const body = new Uint8Array(preamble.byteLength + sub.size);
+  body.set(preamble);
+  let offset = preamble.byteLength;
+  for (const chunk of sub.chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new Response(body, {
+    headers: {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache, no-store",
+    },
+  });
+}

@@ -1,0 +1,44 @@
+/**
+ * `GET /static/<name>` and `GET /demo`: the embedded browser assets, with a
+ * strong ETag, `Cache-Control`, and 304 for a matching `If-None-Match`.
+ *
+ * @module
+ */
+
+import { NotFoundError } from "../errors.ts";
+import { type Asset, loadAssets } from "./assets.ts";
+
+/** How long browsers may use an asset without asking again. */
+const MAX_AGE_SECONDS = 300;
+
+function serve(request: Request, asset: Asset): Response {
+  const headers = {
+    "content-type": asset.contentType,
+    etag: asset.etag,
+    "cache-control": `public, max-age=${MAX_AGE_SECONDS}`,
+  };
+  const match = request.headers.get("if-none-match");
+  if (match && match.split(",").some((tag) => tag.trim().replace(/^W\//, "") === asset.etag)) {
+    return new Response(null, { status: 304, headers });
+  }
+  return new Response(request.method === "HEAD" ? null : asset.body, { headers });
+}
+
+/** Serves `/static/<name>`. */
+export async function staticAsset(request: Request, url: URL): Promise<Response> {
+  const name = url.pathname.slice("/static/".length);
+  const asset = (await loadAssets()).get(name);
+  if (!asset) {
+    throw new NotFoundError(
+      `no asset ${
+        JSON.stringify(name)
+      }; there are sse-hub.js, jquery.sse.js, eventsource-polyfill.js and vendor/jquery.min.js`,
+    );
+  }
+  return serve(request, asset);
+}
+
+/** Serves the demo page. */
+export async function demoPage(request: Request): Promise<Response> {
+  return serve(request, (await loadAssets()).get("demo.html")!);
+}

@@ -1,0 +1,102 @@
+/**
+ * sse-hub browser client: one EventSource for many channels.
+ *
+ *   import { SseHub } from "/static/sse-hub.js";
+ *   const hub = new SseHub("/", { channels: ["news", "user.42"], json: true });
+ *   hub.on("message", (data, event) => console.log(data));   // events without a type
+ *   hub.on("news", (data) => render(data));                  // events published with event: "news"
+ *   hub.on("gap", () => reloadState());                      // some events are gone from history
+ *   hub.on("open", () => {}); hub.on("error", () => {});
+ *
+ * SSE events carry no channel field: to route by channel, publish with
+ * `"event": "<channel>"` (the convention cyclone-sse's jQuery plugin used).
+ * The browser reconnects by itself and sends the last event id, so nothing
+ * is missed while it is in the server's history. Without native EventSource,
+ * load /static/eventsource-polyfill.js first (long-polling, same API).
+ */
+
+const STATES = ["connecting", "open", "closed"];
+const SPECIAL = { open: "open", error: "error", gap: "sse-hub.gap" };
+
+export class SseHub {
+  #source;
+  #handlers = new Map();
+  #listening = new Set();
+  #json;
+  #lastEventId = "";
+
+  /**
+   * @param {string} url the server's subscribe URL, e.g. "/" or "https://sse.example.com/"
+   * @param {{channels?: string[], json?: boolean, lastEventId?: string,
+   *          withCredentials?: boolean, EventSource?: typeof EventSource}} [options]
+   */
+  constructor(url = "/", options = {}) {
+    const EventSourceClass = options.EventSource ?? globalThis.EventSource;
+    if (typeof EventSourceClass !== "function") {
+      throw new Error("no EventSource in this browser: load /static/eventsource-polyfill.js first");
+    }
+    const target = new URL(url, globalThis.location?.href);
+    for (const channel of options.channels ?? []) target.searchParams.append("channels", channel);
+    if (options.lastEventId) target.searchParams.set("lastEventId", options.lastEventId);
+    this.#json = options.json === true;
+    this.url = target.href;
+    this.#source = new EventSourceClass(this.url, {
+      withCredentials: options.withCredentials === true,
+    });
+    this.#listen("message");
+  }
+
+  /** "connecting", "open" or "closed". */
+  get state() {
+    return STATES[this.#source.readyState] ?? "closed";
+  }
+
+  /** The id of the last event received ("" before any). */
+  get lastEventId() {
+    return this.#lastEventId;
+  }
+
+  /**
+   * Calls `handler(data, event)` for events of this type ("message" for
+   * events published without one), or on "open", "error" and "gap".
+   * @returns {() => void} a function that removes the handler
+   */
+  on(type, handler) {
+    const name = SPECIAL[type] ?? type;
+    if (!this.#handlers.has(name)) this.#handlers.set(name, new Set());
+    this.#handlers.get(name).add(handler);
+    this.#listen(name);
+    return () => this.off(type, handler);
+  }
+
+  /** Removes a handler added with {@link on}. */
+  off(type, handler) {
+    this.#handlers.get(SPECIAL[type] ?? type)?.delete(handler);
+  }
+
+  /** Closes the connection for good. */
+  close() {
+    this.#source.close();
+  }
+
+  #listen(name) {
+    if (this.#listening.has(name)) return;
+    this.#listening.add(name);
+    this.#source.addEventListener(name, (event) => this.#dispatch(name, event));
+  }
+
+  #dispatch(name, event) {
+    if (event.lastEventId) this.#lastEventId = event.lastEventId;
+    const handlers = this.#handlers.get(name);
+    if (!handlers || handlers.size === 0) return;
+    let data = event.data;
+    if (data !== undefined && (this.#json || name === "sse-hub.gap")) {
+      try {
+        data = JSON.parse(data);
+      } catch {
+        // not JSON: hand over the text
+      }
+    }
+    for (const handler of handlers) handler(data, event);
+  }
+}
