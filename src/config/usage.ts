@@ -16,6 +16,13 @@ function showDefault(key: string, o: Option<unknown>): string {
   return ` (default ${value})`;
 }
 
+/** The subcommands of the executable. */
+const COMMANDS = `Commands:
+  serve      run the server (the default; options below)
+  subscribe  print the events of an SSE stream (sse-hub subscribe --help)
+  publish    publish a message to an sse-hub (sse-hub publish --help)
+`;
+
 /** Where the help text starts; longer option names get a line of their own. */
 const COLUMN = 28;
 
@@ -39,8 +46,11 @@ export function usage(): string {
   return [
     "sse-hub: a Server-Sent Events broadcast server",
     "",
-    "Usage: sse-hub [options]",
+    "Usage: sse-hub [serve] [options]",
+    "       sse-hub subscribe URL [--channels a,b] [--last-event-id ID] [--json]",
+    "       sse-hub publish URL --channel NAME [--event TYPE] [--key KEY] [DATA | -]",
     "",
+    COMMANDS,
     "Options (also SSE_HUB_<NAME> environment variables and --config file keys;",
     "precedence: flags > environment > file > defaults):",
     ...lines,

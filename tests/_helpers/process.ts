@@ -5,7 +5,7 @@
  * @module
  */
 
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+export const MAIN: string = new URL("../../main.ts", import.meta.url).pathname;
 
 /** A running sse-hub process. */
 export interface HubProcess extends AsyncDisposable {

@@ -1,0 +1,76 @@
+/**
+ * `sse-hub [serve] [options]`: read the config, start the server, stop on
+ * SIGINT/SIGTERM.
+ *
+ * @module
+ */
+
+import { getLogger } from "@logtape/logtape";
+import denoJson from "../../deno.json" with { type: "json" };
+import { loadConfig } from "../config/load.ts";
+import { usage } from "../config/usage.ts";
+import { ConfigError } from "../errors.ts";
+import { setupLogging } from "../log.ts";
+import { startServer } from "../server.ts";
+
+const log = getLogger(["sse-hub"]);
+
+/** The version in deno.json. */
+export const VERSION: string = denoJson.version;
+
+/** Runs the server until a signal stops it; returns the exit code. */
+export async function serve(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<number> {
+  let command;
+  try {
+    command = loadConfig({ args, env });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`sse-hub: ${error.message}\n\n${usage()}`);
+    return 2;
+  }
+  if (command.kind === "help") {
+    console.log(usage());
+    return 0;
+  }
+  if (command.kind === "version") {
+    console.log(`sse-hub ${VERSION}`);
+    return 0;
+  }
+  const config = command.config;
+  setupLogging(config);
+
+  let server;
+  try {
+    server = await startServer(config);
+  } catch (error) {
+    log.fatal("cannot start on {listen}:{port}: {error}", {
+      listen: config.listen,
+      port: config.port,
+      error: error instanceof Error ? error.message : error,
+    });
+    return 1;
+  }
+  log.info("sse-hub {version} listening on {url} (broker {broker}, transport {transport})", {
+    version: VERSION,
+    url: server.url.href,
+    broker: server.hub.broker.kind,
+    transport: config.transport,
+  });
+
+  const stop = (signal: Deno.Signal) => {
+    log.info("{signal}: closing {n} streams and stopping", {
+      signal,
+      n: server.hub.subscriberCount,
+    });
+    server.shutdown();
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => stop(signal));
+  }
+  await server.finished;
+  log.info("stopped");
+  return 0;
+}
