@@ -103,9 +103,16 @@ export class Hub {
     return this.#channels.get(channel)?.size ?? 0;
   }
 
-  /** `[channel, subscribers]` for every non-empty channel (cyclone-sse's /stats). */
+  /**
+   * `[channel, subscribers]` for every non-empty channel (cyclone-sse's
+   * /stats), leaving out the per-connection `client:` channels.
+   */
   stats(): [string, number][] {
-    return Array.from(this.#channels, ([name, subs]) => [name, subs.size]);
+    const out: [string, number][] = [];
+    for (const [name, subs] of this.#channels) {
+      if (!name.startsWith("client:")) out.push([name, subs.size]);
+    }
+    return out;
   }
 
   /**

@@ -134,6 +134,11 @@ export const OPTIONS = {
     max: 64 * 1024 ** 2,
   }),
 
+  stopTtl: duration({
+    help: "how long a client told to stop (POST /disconnect with stop) gets 204 when it reconnects",
+    default: 3_600_000,
+  }),
+
   // --- brokers ---
   broker: choice({
     help: "where events go between instances: memory (this process only), redis or amqp",

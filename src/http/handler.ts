@@ -8,7 +8,9 @@
 import type { Config } from "../config/options.ts";
 import { MethodNotAllowedError, NotFoundError } from "../errors.ts";
 import type { Hub } from "../hub.ts";
+import { StopList } from "../stop_list.ts";
 import { preflight, withCors } from "./cors.ts";
+import { disconnect } from "./disconnect.ts";
 import { isPoll, poll } from "./poll.ts";
 import { publish } from "./publish.ts";
 import { errorResponse } from "./respond.ts";
@@ -41,8 +43,10 @@ type Route = (request: Request, url: URL, info: ClientInfo) =>
 /** Builds the request handler for a hub and its config. */
 export function createHandler(context: HandlerContext): Handler {
   const { config, hub } = context;
+  const stopped = new StopList(config.stopTtl);
   const routes = new Map<string, Record<string, Route>>([
     ["/publish", { POST: (request) => publish(request, config, hub) }],
+    ["/disconnect", { POST: (request) => disconnect(request, config, hub, stopped) }],
     ["/stats", { GET: () => stats(hub) }],
     ["/healthz", { GET: () => healthz(hub) }],
     ["/demo", { GET: demoPage, HEAD: demoPage }],
@@ -50,7 +54,9 @@ export function createHandler(context: HandlerContext): Handler {
   routes.set(config.path, {
     ...routes.get(config.path),
     GET: (request, url) =>
-      isPoll(request, url) ? poll(request, url, config, hub) : subscribe(request, url, config, hub),
+      isPoll(request, url)
+        ? poll(request, url, config, hub)
+        : subscribe(request, url, config, hub, stopped),
   });
   const assets: Record<string, Route> = { GET: staticAsset, HEAD: staticAsset };
 

@@ -8,10 +8,17 @@
 
 import { parseChannelList } from "../channels.ts";
 import type { Config } from "../config/options.ts";
-import { encodePreamble } from "../encode.ts";
+import { encodeEvent, encodePreamble } from "../encode.ts";
 import { BadRequestError } from "../errors.ts";
 import type { Hub } from "../hub.ts";
+import type { StopList } from "../stop_list.ts";
 import { streamResponse } from "./stream_intent.ts";
+
+/** Prefix of the channel that reaches one connection: `client:<token>`. */
+export const CLIENT_PREFIX = "client:";
+/** Event type of the first event, which tells a connection its client token. */
+export const CLIENT_EVENT = "sse-hub.client";
+const CLIENT_TOKEN = /^[A-Za-z0-9._~-]{1,64}$/;
 
 /** Longest accepted Last-Event-ID. */
 const MAX_ID_LENGTH = 256;
@@ -28,7 +35,18 @@ export function streamHeaders(): Headers {
 /** The channels a subscribe URL asks for, or the default channel; 400 when none. */
 export function requestedChannels(url: URL, config: Config): string[] {
   const values = url.searchParams.getAll("channels");
-  if (values.length > 0) return parseChannelList(values, config.maxChannels);
+  if (values.length > 0) {
+    const channels = parseChannelList(values, config.maxChannels);
+    const reserved = channels.find((c) => c.startsWith(CLIENT_PREFIX));
+    if (reserved) {
+      throw new BadRequestError(
+        `channel ${
+          JSON.stringify(reserved)
+        } is reserved: "${CLIENT_PREFIX}…" channels reach one connection; use ?client=TOKEN for your own`,
+      );
+    }
+    return channels;
+  }
   if (config.defaultChannel !== "") return [config.defaultChannel];
   throw new BadRequestError(
     "no channels given; subscribe with ?channels=a,b (or start the server with --default-channel)",
@@ -50,21 +68,43 @@ export function lastEventId(request: Request, url: URL): string | undefined {
   return id;
 }
 
+/** The client token from `?client=` (validated), or a new one. */
+export function clientToken(url: URL): string {
+  const token = url.searchParams.get("client");
+  if (token === null) return crypto.randomUUID();
+  if (!CLIENT_TOKEN.test(token)) {
+    throw new BadRequestError(
+      `client token ${
+        JSON.stringify(token.slice(0, 80))
+      } is invalid: use 1 to 64 letters, digits or . _ ~ -`,
+    );
+  }
+  return token;
+}
+
 let connections = 0;
 
-/** The subscribe route. */
+/** The subscribe route; a client told to stop for good gets 204. */
 export function subscribe(
   request: Request,
   url: URL,
   config: Config,
   hub: Hub,
+  stopped: StopList,
 ): Response {
   const channels = requestedChannels(url, config);
   const lastId = lastEventId(request, url);
+  const client = clientToken(url);
+  if (stopped.has(client)) return new Response(null, { status: 204 });
+  const preamble = encodePreamble(config.retry, "sse-hub");
+  const hello = encodeEvent({ event: CLIENT_EVENT, data: JSON.stringify({ client }) });
+  const first = new Uint8Array(preamble.byteLength + hello.byteLength);
+  first.set(preamble);
+  first.set(hello, preamble.byteLength);
   return streamResponse({
     id: `c${++connections}`,
-    channels,
-    preamble: encodePreamble(config.retry, "sse-hub"),
+    channels: [...channels, CLIENT_PREFIX + client],
+    preamble: first,
     maxBuffered: config.maxBuffered,
     attach(subscriber) {
       hub.subscribe(subscriber, lastId);

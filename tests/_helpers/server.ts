@@ -45,6 +45,8 @@ export async function startTestServer(
 /** An open SSE stream that yields parsed messages. */
 export interface SseStream extends AsyncDisposable {
   readonly response: Response;
+  /** The client token from the `sse-hub.client` event, once it has been read. */
+  readonly client: string | undefined;
   /** The next message, comments included; rejects after `timeoutMs`. */
   next(timeoutMs?: number): Promise<SseMessage>;
   /** The next message that carries data (skips comments and retry-only blocks). */
@@ -67,7 +69,8 @@ export async function openSse(
       SseMessage
     >)
     .getReader();
-  const next = async (timeoutMs = 5000) => {
+  let client: string | undefined;
+  const read = async (timeoutMs = 5000) => {
     let timer;
     const timeout = new Promise<never>((_, reject) =>
       timer = setTimeout(
@@ -83,6 +86,14 @@ export async function openSse(
       clearTimeout(timer);
     }
   };
+  /** Like `read`, but sets the `sse-hub.client` event aside. */
+  const next = async (timeoutMs = 5000) => {
+    for (;;) {
+      const message = await read(timeoutMs);
+      if (message.event !== "sse-hub.client") return message;
+      client = JSON.parse(message.data!).client;
+    }
+  };
   const nextEvent = async (timeoutMs = 5000) => {
     for (;;) {
       const message = await next(timeoutMs);
@@ -95,6 +106,9 @@ export async function openSse(
   };
   return {
     response,
+    get client() {
+      return client;
+    },
     next,
     nextEvent,
     async events(n, timeoutMs) {

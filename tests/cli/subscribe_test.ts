@@ -16,10 +16,13 @@ function spawnSubscribe(args: string[]) {
   ) as ReadableStream<string>).getReader();
   return {
     child,
+    /** The next output line, past sse-hub's `sse-hub.client` greeting. */
     async line(): Promise<string> {
-      const { value, done } = await lines.read();
-      if (done) throw new Error("sse-hub subscribe ended");
-      return value;
+      for (;;) {
+        const { value, done } = await lines.read();
+        if (done) throw new Error("sse-hub subscribe ended");
+        if (!value.includes('"event":"sse-hub.client"')) return value;
+      }
     },
     async stop(signal: Deno.Signal = "SIGINT") {
       child.kill(signal);
