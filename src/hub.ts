@@ -179,6 +179,33 @@ export class Hub {
     return delivered;
   }
 
+  /**
+   * Writes bytes made for each subscriber of `channels` (once per
+   * subscriber): `render` returns them, or `undefined` to send nothing. This
+   * is the library's per-subscriber publish; it builds bytes per subscriber,
+   * so it is not the broadcast path, and such events are not kept for replay.
+   */
+  dispatchEach(
+    channels: readonly string[],
+    render: (sub: Subscriber) => Uint8Array | undefined,
+  ): number {
+    const seen = new Set<Subscriber>();
+    let delivered = 0;
+    for (const channel of channels) {
+      for (const sub of this.#channels.get(channel) ?? []) {
+        if (seen.has(sub)) continue;
+        seen.add(sub);
+        const bytes = render(sub);
+        if (bytes) {
+          sub.write(bytes);
+          delivered++;
+        }
+      }
+    }
+    this.counters.delivered += delivered;
+    return delivered;
+  }
+
   /** Closes the subscribers `select` picks; returns how many. */
   disconnect(
     select: (sub: Subscriber) => boolean,

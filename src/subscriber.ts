@@ -20,6 +20,8 @@ export interface Subscriber {
   readonly id: string;
   /** Channels this connection listens to (validated, de-duplicated). */
   readonly channels: readonly string[];
+  /** What an embedding app attached to this subscriber (library API), if anything. */
+  readonly properties?: unknown;
   /**
    * Writes bytes. A transport whose queue is already over its bound when
    * asked to write more closes itself with reason `"slow"` and tells the hub

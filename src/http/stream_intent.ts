@@ -17,6 +17,8 @@ export interface StreamIntent {
   readonly id: string;
   /** Channels the stream listens to. */
   readonly channels: readonly string[];
+  /** Attached by an embedding app; handed to per-subscriber publishes. */
+  readonly properties?: unknown;
   /** First bytes of the stream (`retry:` and a comment). */
   readonly preamble: Uint8Array;
   /** Bytes the transport may queue for this client before cutting it off. */

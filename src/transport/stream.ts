@@ -14,6 +14,7 @@ import type { CloseReason, Subscriber } from "../subscriber.ts";
 class StreamSubscriber implements Subscriber {
   readonly id: string;
   readonly channels: readonly string[];
+  readonly properties: unknown;
   onClose?: (reason: CloseReason) => void;
   readonly #limit: number;
   #controller!: ReadableStreamDefaultController<Uint8Array>;
@@ -24,6 +25,7 @@ class StreamSubscriber implements Subscriber {
   constructor(intent: StreamIntent) {
     this.id = intent.id;
     this.channels = intent.channels;
+    this.properties = intent.properties;
     this.#limit = intent.maxBuffered;
   }
 
