@@ -12,7 +12,11 @@ async function subscribers(hub: HubProcess, channel: string): Promise<number> {
 
 async function subscribe(hub: HubProcess, channels: string) {
   const sse = await openSse(`${hub.url.href}?channels=${channels}`);
-  await waitFor(async () => (await subscribers(hub, channels.split(",")[0])) > 0, "subscription");
+  await waitFor(
+    async () => (await subscribers(hub, channels.split(",")[0])) > 0,
+    "subscription",
+    15_000,
+  );
   return sse;
 }
 
@@ -47,11 +51,11 @@ Deno.test({
         });
         assertEquals([status, body.delivered], [200, 1]);
         for (const sse of [onA, onB]) {
-          const event = await sse.nextEvent();
+          const event = await sse.nextEvent(15_000);
           assertEquals([event.event, event.data], ["note", "hi"]);
         }
         await publishJson(b.url.origin, { channel: "news", data: "second" });
-        for (const sse of [onA, onB]) assertEquals((await sse.nextEvent()).data, "second");
+        for (const sse of [onA, onB]) assertEquals((await sse.nextEvent(15_000)).data, "second");
       },
     );
 
@@ -74,7 +78,7 @@ Deno.test({
           await connection.close();
         }
         for (const sse of [onA, onB]) {
-          assertEquals((await sse.nextEvent()).data, '["comment", "123"]');
+          assertEquals((await sse.nextEvent(15_000)).data, '["comment", "123"]');
         }
       },
     );
@@ -87,10 +91,10 @@ Deno.test({
         await using _b = b;
         await using onB = await subscribe(b, "live");
         await publishJson(a.url.origin, { channel: "live", data: "before" });
-        assertEquals((await onB.nextEvent()).data, "before");
+        assertEquals((await onB.nextEvent(15_000)).data, "before");
 
         await rabbit.stop();
-        await waitFor(async () => (await healthy(a)) === 503, "healthz 503");
+        await waitFor(async () => (await healthy(a)) === 503, "healthz 503", 15_000);
         const down = await publishJson(a.url.origin, { channel: "live", data: "lost?" });
         assertEquals(down.status, 503);
         assert(String(down.body.error).includes("RabbitMQ"), String(down.body.error));

@@ -22,7 +22,11 @@ async function subscribers(hub: HubProcess, channel: string): Promise<number> {
 
 async function subscribe(hub: HubProcess, channels: string, headers: HeadersInit = {}) {
   const sse = await openSse(`${hub.url.href}?channels=${channels}`, headers);
-  await waitFor(async () => (await subscribers(hub, channels.split(",")[0])) > 0, "subscription");
+  await waitFor(
+    async () => (await subscribers(hub, channels.split(",")[0])) > 0,
+    "subscription",
+    15_000,
+  );
   return sse;
 }
 
@@ -39,11 +43,11 @@ test("a publish on one instance reaches subscribers on every instance, once each
   });
   assertEquals([status, body.delivered], [200, 1]);
   for (const sse of [onA, onB]) {
-    const event = await sse.nextEvent();
+    const event = await sse.nextEvent(15_000);
     assertEquals([event.id, event.data], [body.id, "hi"]);
   }
   await publishJson(b.url.origin, { channel: "news", data: "second" });
-  for (const sse of [onA, onB]) assertEquals((await sse.nextEvent()).data, "second");
+  for (const sse of [onA, onB]) assertEquals((await sse.nextEvent(15_000)).data, "second");
 });
 
 test("redis-cli PUBLISH delivers the raw message verbatim on every instance, without an id", async () => {
@@ -55,7 +59,7 @@ test("redis-cli PUBLISH delivers the raw message verbatim on every instance, wit
   await using onB = await subscribe(b, "news");
   assertEquals(await redis.cli("PUBLISH", "news", '[1, 2, "three"]'), "2");
   for (const sse of [onA, onB]) {
-    const event = await sse.nextEvent();
+    const event = await sse.nextEvent(15_000);
     assertEquals([event.id, event.data], [undefined, '[1, 2, "three"]']);
   }
 });
@@ -73,7 +77,7 @@ test("with --redis-prefix, raw messages are read from the prefixed Redis channel
   await using sse = await subscribe(hub, "news");
   assertEquals(await redis.cli("PUBLISH", "news", "unprefixed"), "0");
   assertEquals(await redis.cli("PUBLISH", "app1:news", "prefixed"), "1");
-  assertEquals((await sse.nextEvent()).data, "prefixed");
+  assertEquals((await sse.nextEvent(15_000)).data, "prefixed");
 });
 
 test("a client reconnecting to another instance gets exactly what it missed, then live events once", async () => {
@@ -99,7 +103,7 @@ test("a client reconnecting to another instance gets exactly what it missed, the
   await using again = await subscribe(b, "feed", { "last-event-id": ids[1] });
   assertEquals((await again.events(3)).map((e) => e.data), ["m3", "m4", "m5"]);
   await publishJson(b.url.origin, { channel: "feed", data: "m6" });
-  const live = await again.nextEvent();
+  const live = await again.nextEvent(15_000);
   assertEquals(live.data, "m6");
   await assertNoMoreEvents(again);
 });
@@ -135,10 +139,10 @@ test("a Last-Event-ID older than the Redis history gets a gap signal", async () 
   }
   assert(Number(await redis.cli("XLEN", "sse-hub:history")) < 250);
   await using sse = await openSse(`${hub.url.href}?channels=g`, { "last-event-id": first });
-  const gap = await sse.nextEvent();
+  const gap = await sse.nextEvent(15_000);
   assertEquals(gap.event, "sse-hub.gap");
   assertEquals(JSON.parse(gap.data!).reason, "evicted");
-  assertEquals((await sse.nextEvent()).event, undefined);
+  assertEquals((await sse.nextEvent(15_000)).event, undefined);
 });
 
 test("while Redis is down streams stay open and publish answers 503; after it is back all works and history is intact", async () => {
@@ -148,7 +152,7 @@ test("while Redis is down streams stay open and publish answers 503; after it is
   await using _b = b;
   await using onB = await subscribe(b, "live");
   const before = await publishJson(a.url.origin, { channel: "live", data: "before" });
-  assertEquals((await onB.nextEvent()).data, "before");
+  assertEquals((await onB.nextEvent(15_000)).data, "before");
 
   await redis.stop();
   await waitFor(
