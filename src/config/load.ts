@@ -50,11 +50,9 @@ export function loadConfig(sources: ConfigSources): Command {
   const file = (flags.values.config ?? fromEnv.config) as string | undefined;
   const fromFile = file ? readFile(file, sources.readTextFile ?? Deno.readTextFileSync) : {};
 
-  const config: Record<string, unknown> = defaultConfig();
-  for (const layer of [fromFile, fromEnv, flags.values]) {
-    Object.assign(config, layer);
-  }
-  return { kind: "serve", config: config as Config };
+  // Every layer's values went through their option's parse, so they fit Config.
+  const config = { ...defaultConfig(), ...fromFile, ...fromEnv, ...flags.values } as Config;
+  return { kind: "serve", config };
 }
 
 function convert(key: Key, raw: unknown, source: string): unknown {

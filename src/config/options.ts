@@ -32,8 +32,48 @@ function checkUrl(value: string, protocols: readonly string[], example: string):
   }
 }
 
+/** Log levels, lowest first. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** A complete, validated configuration. */
+export interface Config {
+  readonly port: number;
+  readonly listen: string;
+  readonly path: string;
+  readonly transport: "serve" | "node";
+  readonly config: string;
+  readonly historySize: number;
+  /** Milliseconds; 0 keeps events until pushed out. */
+  readonly historyTtl: number;
+  /** Milliseconds; 0 disables heartbeats. */
+  readonly heartbeat: number;
+  /** Milliseconds. */
+  readonly retry: number;
+  readonly maxBuffered: number;
+  /** Milliseconds. */
+  readonly pollTimeout: number;
+  readonly defaultChannel: string;
+  readonly maxChannels: number;
+  readonly corsOrigin: readonly string[];
+  readonly publishKey: string;
+  readonly maxMessageSize: number;
+  /** Milliseconds. */
+  readonly stopTtl: number;
+  readonly broker: "memory" | "redis" | "amqp";
+  readonly redisUrl: string;
+  readonly redisPrefix: string;
+  readonly amqpUrl: string;
+  readonly amqpExchange: string;
+  readonly amqpExchangeType: "direct" | "topic" | "fanout";
+  readonly logLevel: LogLevel;
+  readonly logFormat: "text" | "json";
+}
+
+/** One option per configuration key. */
+export type Options = { readonly [K in keyof Config]: Option<Config[K]> };
+
 /** The option table. */
-export const OPTIONS = {
+export const OPTIONS: Options = {
   // --- listening ---
   port: integer({
     help: "TCP port to listen on; 0 picks a free one",
@@ -189,21 +229,13 @@ export const OPTIONS = {
     choices: ["text", "json"] as const,
     valueName: "FORMAT",
   }),
-} satisfies Record<string, Option<unknown>>;
-
-/** The option table's type. */
-export type Options = typeof OPTIONS;
-
-/** A complete, validated configuration. */
-export type Config = {
-  readonly [K in keyof Options]: ReturnType<Options[K]["parse"]>;
 };
 
 /** The defaults, as a complete configuration. */
 export function defaultConfig(): Config {
   return Object.fromEntries(
     Object.entries(OPTIONS).map(([key, option]) => [key, option.default]),
-  ) as Config;
+  ) as unknown as Config;
 }
 
 /** `historySize` → `history-size`. */

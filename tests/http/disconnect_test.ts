@@ -67,7 +67,7 @@ Deno.test("POST /disconnect closes the streams of a client or of a channel", asy
 
 Deno.test("a client disconnected with stop gets 204 when it reconnects, telling EventSource to stop", async () => {
   await using t = await startTestServer();
-  await using sse = await openSse(`${t.origin}/?channels=a&client=stale-tab`);
+  await using _sse = await openSse(`${t.origin}/?channels=a&client=stale-tab`);
   await waitFor(() => t.server.hub.subscriberCount === 1, "subscription");
   const result = await postDisconnect(t.origin, { client: "stale-tab", stop: true });
   assertEquals([result.body.disconnected, result.body.stopped], [1, true]);
