@@ -40,6 +40,13 @@ export function validateChannel(name: string): string {
       } contains a control character; use printable characters only`,
     );
   }
+  if (name.includes("\uFFFD")) {
+    throw new BadRequestError(
+      `channel name ${
+        JSON.stringify(name)
+      } contains U+FFFD: the URL probably held bytes that are not UTF-8; percent-encode UTF-8`,
+    );
+  }
   if (name.includes(",")) {
     throw new BadRequestError(
       `channel name ${

@@ -71,6 +71,13 @@ export class PayloadTooLargeError extends HttpError {
   }
 }
 
+/** 414: the URL is longer than the server reads. */
+export class UriTooLongError extends HttpError {
+  constructor(message: string) {
+    super(414, message);
+  }
+}
+
 /** 415: the body's content type is not one we parse. */
 export class UnsupportedMediaTypeError extends HttpError {
   constructor(message: string) {

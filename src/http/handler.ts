@@ -6,7 +6,7 @@
  */
 
 import type { Config } from "../config/options.ts";
-import { MethodNotAllowedError, NotFoundError } from "../errors.ts";
+import { MethodNotAllowedError, NotFoundError, UriTooLongError } from "../errors.ts";
 import type { Hub } from "../hub.ts";
 import { StopList } from "../stop_list.ts";
 import { preflight, withCors } from "./cors.ts";
@@ -35,6 +35,9 @@ export interface HandlerContext {
   readonly config: Config;
   readonly hub: Hub;
 }
+
+/** Longest query string read; 32 channels of 200 characters fit well within it. */
+const MAX_QUERY = 8 * 1024;
 
 type Route = (request: Request, url: URL, info: ClientInfo) =>
   | Response
@@ -65,6 +68,11 @@ export function createHandler(context: HandlerContext): Handler {
     let response: Response;
     try {
       const url = new URL(request.url);
+      if (url.search.length > MAX_QUERY) {
+        throw new UriTooLongError(
+          `query string is ${url.search.length} characters; the limit is ${MAX_QUERY}`,
+        );
+      }
       const methods = url.pathname.startsWith("/static/") ? assets : routes.get(url.pathname);
       if (!methods) {
         throw new NotFoundError(
