@@ -10,6 +10,14 @@
 
 import { BadRequestError } from "./errors.ts";
 
+/** Prefix of the channel that reaches one connection: `client:<token>`. */
+export const CLIENT_PREFIX = "client:";
+
+/** Whether `channel` is a per-connection `client:<token>` channel. */
+export function isClientChannel(channel: string): boolean {
+  return channel.startsWith(CLIENT_PREFIX);
+}
+
 /** Longest accepted channel name, in UTF-16 code units. */
 export const MAX_CHANNEL_LENGTH = 200;
 

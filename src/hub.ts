@@ -19,10 +19,12 @@
 
 import { getLogger } from "@logtape/logtape";
 import type { Broker, PublishResult } from "./brokers/broker.ts";
+import { isClientChannel } from "./channels.ts";
 import { encodeComment, encodeEvent } from "./encode.ts";
 import type { HubEvent, Message } from "./event.ts";
 import type { GapReason } from "./history.ts";
 import { compareIds, parseId } from "./ids.ts";
+import { Histogram } from "./metrics.ts";
 import type { CloseReason, Subscriber } from "./subscriber.ts";
 
 const log = getLogger(["sse-hub", "hub"]);
@@ -53,6 +55,8 @@ export interface HubCounters {
   delivered: number;
   replayed: number;
   closed: Record<CloseReason, number>;
+  /** Seconds from publish to the event written to every local subscriber. */
+  readonly publishToWrite: Histogram;
 }
 
 /** Channels → subscribers, and the one place events are fanned out. */
@@ -63,12 +67,15 @@ export class Hub {
     delivered: 0,
     replayed: 0,
     closed: { client: 0, slow: 0, shutdown: 0, kicked: 0, lifetime: 0 },
+    publishToWrite: new Histogram(),
   };
   readonly #heartbeatMs: number;
   readonly #channels = new Map<string, Set<Subscriber>>();
   readonly #subscribers = new Set<Subscriber>();
   /** Subscribers whose replay is in flight: live events wait here. */
   readonly #replaying = new Map<Subscriber, HubEvent[]>();
+  /** How many of the channels are per-connection `client:` channels. */
+  #clientChannels = 0;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
@@ -93,9 +100,9 @@ export class Hub {
     return this.#subscribers.size;
   }
 
-  /** Number of channels with at least one subscriber. */
+  /** Number of channels with at least one subscriber (not counting `client:` channels). */
   get channelCount(): number {
-    return this.#channels.size;
+    return this.#channels.size - this.#clientChannels;
   }
 
   /** Subscribers on `channel` right now. */
@@ -110,7 +117,7 @@ export class Hub {
   stats(): [string, number][] {
     const out: [string, number][] = [];
     for (const [name, subs] of this.#channels) {
-      if (!name.startsWith("client:")) out.push([name, subs.size]);
+      if (!isClientChannel(name)) out.push([name, subs.size]);
     }
     return out;
   }
@@ -132,6 +139,7 @@ export class Hub {
       if (!subs) {
         subs = new Set();
         this.#channels.set(channel, subs);
+        if (isClientChannel(channel)) this.#clientChannels++;
         this.broker.watch(channel);
       }
       subs.add(sub);
@@ -176,6 +184,7 @@ export class Hub {
       }
     }
     this.counters.delivered += delivered;
+    this.counters.publishToWrite.observe(Math.max(0, Date.now() - event.publishedAt) / 1000);
     return delivered;
   }
 
@@ -287,6 +296,7 @@ export class Hub {
       subs.delete(sub);
       if (subs.size === 0) {
         this.#channels.delete(channel);
+        if (isClientChannel(channel)) this.#clientChannels--;
         this.broker.unwatch(channel);
       }
     }

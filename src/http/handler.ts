@@ -11,6 +11,8 @@ import type { Hub } from "../hub.ts";
 import { StopList } from "../stop_list.ts";
 import { preflight, withCors } from "./cors.ts";
 import { disconnect } from "./disconnect.ts";
+import { RejectedRequests } from "../metrics.ts";
+import { metrics } from "./metrics.ts";
 import { isPoll, poll } from "./poll.ts";
 import { publish } from "./publish.ts";
 import { errorResponse } from "./respond.ts";
@@ -47,11 +49,13 @@ type Route = (request: Request, url: URL, info: ClientInfo) =>
 export function createHandler(context: HandlerContext): Handler {
   const { config, hub } = context;
   const stopped = new StopList(config.stopTtl);
+  const rejected = new RejectedRequests();
   const routes = new Map<string, Record<string, Route>>([
     ["/publish", { POST: (request) => publish(request, config, hub) }],
     ["/disconnect", { POST: (request) => disconnect(request, config, hub, stopped) }],
     ["/stats", { GET: () => stats(hub) }],
     ["/healthz", { GET: () => healthz(hub) }],
+    ["/metrics", { GET: () => metrics(hub, rejected) }],
     ["/demo", { GET: demoPage, HEAD: demoPage }],
   ]);
   routes.set(config.path, {
@@ -92,6 +96,7 @@ export function createHandler(context: HandlerContext): Handler {
       }
     } catch (error) {
       response = errorResponse(error);
+      rejected.add(response.status);
     }
     return withCors(response, config.corsOrigin, origin);
   };

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { parseChannelList } from "../channels.ts";
+import { CLIENT_PREFIX, isClientChannel, parseChannelList } from "../channels.ts";
 import type { Config } from "../config/options.ts";
 import { encodeEvent, encodePreamble } from "../encode.ts";
 import { BadRequestError } from "../errors.ts";
@@ -14,8 +14,6 @@ import type { Hub } from "../hub.ts";
 import type { StopList } from "../stop_list.ts";
 import { streamResponse } from "./stream_intent.ts";
 
-/** Prefix of the channel that reaches one connection: `client:<token>`. */
-export const CLIENT_PREFIX = "client:";
 /** Event type of the first event, which tells a connection its client token. */
 export const CLIENT_EVENT = "sse-hub.client";
 const CLIENT_TOKEN = /^[A-Za-z0-9._~-]{1,64}$/;
@@ -37,7 +35,7 @@ export function requestedChannels(url: URL, config: Config): string[] {
   const values = url.searchParams.getAll("channels");
   if (values.length > 0) {
     const channels = parseChannelList(values, config.maxChannels);
-    const reserved = channels.find((c) => c.startsWith(CLIENT_PREFIX));
+    const reserved = channels.find(isClientChannel);
     if (reserved) {
       throw new BadRequestError(
         `channel ${

@@ -1,0 +1,70 @@
+/**
+ * `GET /metrics`: Prometheus text format. Channel labels are given only for
+ * the busiest channels, so a server with many channels keeps a bounded
+ * number of series.
+ *
+ * @module
+ */
+
+import type { Hub } from "../hub.ts";
+import { family, label, type RejectedRequests } from "../metrics.ts";
+
+/** Channels labelled in `sse_hub_channel_subscribers`. */
+const TOP_CHANNELS = 20;
+
+/** The metrics route. */
+export function metrics(hub: Hub, rejected: RejectedRequests): Response {
+  const c = hub.counters;
+  const top = hub.stats().sort(([, a], [, b]) => b - a).slice(0, TOP_CHANNELS);
+  const body = [
+    family("sse_hub_connections", "gauge", "Open subscriber connections.", [
+      `sse_hub_connections ${hub.subscriberCount}`,
+    ]),
+    family("sse_hub_channels", "gauge", "Channels with at least one subscriber.", [
+      `sse_hub_channels ${hub.channelCount}`,
+    ]),
+    family(
+      "sse_hub_channel_subscribers",
+      "gauge",
+      `Subscribers of the ${TOP_CHANNELS} busiest channels.`,
+      top.map(([name, n]) => `sse_hub_channel_subscribers{channel="${label(name)}"} ${n}`),
+    ),
+    family("sse_hub_published_total", "counter", "Messages published through this instance.", [
+      `sse_hub_published_total ${c.published}`,
+    ]),
+    family("sse_hub_delivered_total", "counter", "Event writes to subscribers.", [
+      `sse_hub_delivered_total ${c.delivered}`,
+    ]),
+    family("sse_hub_replayed_total", "counter", "Events replayed after a Last-Event-ID.", [
+      `sse_hub_replayed_total ${c.replayed}`,
+    ]),
+    family(
+      "sse_hub_disconnects_total",
+      "counter",
+      "Closed subscriber connections by reason (slow: cut off over --max-buffered).",
+      Object.entries(c.closed).map(([reason, n]) =>
+        `sse_hub_disconnects_total{reason="${reason}"} ${n}`
+      ),
+    ),
+    family(
+      "sse_hub_rejected_requests_total",
+      "counter",
+      "Requests answered with an error, by status.",
+      rejected.entries().map(([status, n]) =>
+        `sse_hub_rejected_requests_total{status="${status}"} ${n}`
+      ),
+    ),
+    family("sse_hub_broker_up", "gauge", "1 when the broker can publish.", [
+      `sse_hub_broker_up{broker="${hub.broker.kind}"} ${hub.broker.ready ? 1 : 0}`,
+    ]),
+    family(
+      "sse_hub_publish_to_write_seconds",
+      "histogram",
+      "From publish to the event written to every local subscriber.",
+      c.publishToWrite.render("sse_hub_publish_to_write_seconds"),
+    ),
+  ].join("\n\n") + "\n";
+  return new Response(body, {
+    headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+  });
+}
