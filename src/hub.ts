@@ -20,7 +20,7 @@
 import { getLogger } from "@logtape/logtape";
 import type { Broker, PublishResult } from "./brokers/broker.ts";
 import { isClientChannel } from "./channels.ts";
-import { encodeComment, encodeEvent } from "./encode.ts";
+import { encodeComment, encodeEvent, encodePreamble } from "./encode.ts";
 import type { HubEvent, Message } from "./event.ts";
 import type { GapReason } from "./history.ts";
 import { compareIds, parseId } from "./ids.ts";
@@ -47,7 +47,14 @@ export interface HubOptions {
   readonly broker: Broker;
   /** Milliseconds between heartbeat comments; 0 disables them. */
   readonly heartbeatMs: number;
+  /** Close each connection after about this long (±10 %); 0 keeps it open. */
+  readonly maxLifetimeMs?: number;
+  /** The reconnection delay clients were given; drain jitters around it. */
+  readonly retryMs?: number;
 }
+
+/** How often a drain closes its next batch of streams. */
+const DRAIN_TICK_MS = 100;
 
 /** Running totals, for /stats and metrics. */
 export interface HubCounters {
@@ -77,11 +84,22 @@ export class Hub {
   /** How many of the channels are per-connection `client:` channels. */
   #clientChannels = 0;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
+  readonly #maxLifetimeMs: number;
+  readonly #retryMs: number;
+  readonly #lifetimes = new Map<Subscriber, ReturnType<typeof setTimeout>>();
   #closed = false;
+  #draining = false;
 
   constructor(options: HubOptions) {
     this.broker = options.broker;
     this.#heartbeatMs = options.heartbeatMs;
+    this.#maxLifetimeMs = options.maxLifetimeMs ?? 0;
+    this.#retryMs = options.retryMs ?? 2000;
+  }
+
+  /** True once {@linkcode Hub.drain} has begun: new subscribers are refused. */
+  get draining(): boolean {
+    return this.#draining || this.#closed;
   }
 
   /** Starts the broker and the heartbeat timer. */
@@ -128,12 +146,16 @@ export class Hub {
    * events, without duplicates or reordering.
    */
   async subscribe(sub: Subscriber, lastEventId?: string): Promise<void> {
-    if (this.#closed) {
+    if (this.draining) {
       sub.close("shutdown");
       return;
     }
     sub.onClose = (reason) => this.#remove(sub, reason);
     this.#subscribers.add(sub);
+    if (this.#maxLifetimeMs > 0) {
+      const lifetime = this.#maxLifetimeMs * (0.9 + Math.random() * 0.2);
+      this.#lifetimes.set(sub, setTimeout(() => sub.close("lifetime"), lifetime));
+    }
     for (const channel of sub.channels) {
       let subs = this.#channels.get(channel);
       if (!subs) {
@@ -230,6 +252,39 @@ export class Hub {
     return count;
   }
 
+  /**
+   * Closes every stream, spread over `ms`, each told a random reconnection
+   * delay first, so that clients do not all reconnect at once; new
+   * subscribers are refused meanwhile. Resolves when all are closed.
+   */
+  drain(ms: number): Promise<void> {
+    this.#draining = true;
+    const subs = [...this.#subscribers].sort(() => Math.random() - 0.5);
+    const ticks = Math.max(1, Math.ceil(ms / DRAIN_TICK_MS));
+    const perTick = Math.ceil(subs.length / ticks);
+    const jitters = Array.from(
+      { length: 16 },
+      (_, i) => encodePreamble(this.#retryMs + (i / 16) * Math.max(ms, 1000), "draining"),
+    );
+    return new Promise((resolve) => {
+      let next = 0;
+      const tick = () => {
+        for (const sub of subs.slice(next, next + perTick)) {
+          sub.write(jitters[Math.floor(Math.random() * jitters.length)]);
+          sub.close("shutdown");
+        }
+        next += perTick;
+        if (next >= subs.length) {
+          clearInterval(timer);
+          this.close();
+          resolve();
+        }
+      };
+      const timer = setInterval(tick, DRAIN_TICK_MS);
+      if (subs.length === 0) tick();
+    });
+  }
+
   /** Stops the heartbeat and closes every stream; later subscribers are refused. */
   close(): void {
     this.#closed = true;
@@ -290,6 +345,8 @@ export class Hub {
   #remove(sub: Subscriber, reason: CloseReason): void {
     if (!this.#subscribers.delete(sub)) return;
     this.#replaying.delete(sub);
+    clearTimeout(this.#lifetimes.get(sub));
+    this.#lifetimes.delete(sub);
     for (const channel of sub.channels) {
       const subs = this.#channels.get(channel);
       if (!subs) continue;

@@ -34,6 +34,11 @@ export interface RunningServer {
   readonly finished: Promise<void>;
   /** Stops accepting, closes every stream, disconnects the broker. Idempotent. */
   shutdown(): Promise<void>;
+  /**
+   * Graceful stop: healthz turns 503 and new subscribers are refused while
+   * the streams are closed over `--drain-seconds`; then {@linkcode shutdown}.
+   */
+  drain(): Promise<void>;
 }
 
 /** Starts sse-hub as configured. */
@@ -42,7 +47,12 @@ export async function startServer(
   options: { broker?: Broker } = {},
 ): Promise<RunningServer> {
   const broker = options.broker ?? createBroker(config);
-  const hub = new Hub({ broker, heartbeatMs: config.heartbeat });
+  const hub = new Hub({
+    broker,
+    heartbeatMs: config.heartbeat,
+    maxLifetimeMs: config.maxLifetime,
+    retryMs: config.retry,
+  });
   await hub.start();
   let listener: Listener;
   try {
@@ -77,5 +87,9 @@ export async function startServer(
     hub,
     finished: listener.finished,
     shutdown,
+    async drain() {
+      await hub.drain(config.drainSeconds);
+      await shutdown();
+    },
   };
 }

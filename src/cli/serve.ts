@@ -61,6 +61,14 @@ export async function serve(
   });
 
   const stop = (signal: Deno.Signal) => {
+    if (signal === "SIGTERM" && !server.hub.draining) {
+      log.info("SIGTERM: draining {n} streams over {seconds} s, then stopping", {
+        n: server.hub.subscriberCount,
+        seconds: config.drainSeconds / 1000,
+      });
+      server.drain();
+      return;
+    }
     log.info("{signal}: closing {n} streams and stopping", {
       signal,
       n: server.hub.subscriberCount,

@@ -58,6 +58,10 @@ export interface Config {
   readonly publishKey: string;
   readonly maxMessageSize: number;
   /** Milliseconds. */
+  readonly drainSeconds: number;
+  /** Milliseconds; 0 = never. */
+  readonly maxLifetime: number;
+  /** Milliseconds. */
   readonly stopTtl: number;
   readonly broker: "memory" | "redis" | "amqp";
   readonly redisUrl: string;
@@ -174,6 +178,15 @@ export const OPTIONS: Options = {
     max: 64 * 1024 ** 2,
   }),
 
+  drainSeconds: duration({
+    help: "on SIGTERM, close streams spread over this long (healthz 503, new subscribers refused)",
+    default: 10_000,
+    maxMs: 3_600_000,
+  }),
+  maxLifetime: duration({
+    help: "close each connection after about this long (clients reconnect and replay); 0 = never",
+    default: 0,
+  }),
   stopTtl: duration({
     help: "how long a client told to stop (POST /disconnect with stop) gets 204 when it reconnects",
     default: 3_600_000,

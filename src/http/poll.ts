@@ -13,7 +13,7 @@ import type { Config } from "../config/options.ts";
 import { encodePreamble } from "../encode.ts";
 import { HEARTBEAT, type Hub } from "../hub.ts";
 import type { CloseReason, Subscriber } from "../subscriber.ts";
-import { lastEventId, requestedChannels } from "./subscribe.ts";
+import { lastEventId, refuseWhileDraining, requestedChannels } from "./subscribe.ts";
 
 /** Whether a subscribe request asks for long-polling. */
 export function isPoll(request: Request, url: URL): boolean {
@@ -66,6 +66,7 @@ export async function poll(
   config: Config,
   hub: Hub,
 ): Promise<Response> {
+  refuseWhileDraining(hub);
   const channels = requestedChannels(url, config);
   const lastId = lastEventId(request, url);
   const sub = new PollSubscriber(`p${++polls}`, channels, config.maxBuffered);

@@ -13,11 +13,11 @@ export function stats(hub: Hub): Response {
   return json(hub.stats());
 }
 
-/** 200 while the broker can publish, else 503. */
+/** 200 while the broker can publish and the server is not draining, else 503. */
 export function healthz(hub: Hub): Response {
-  const ok = hub.broker.ready;
+  const ok = hub.broker.ready && !hub.draining;
   return json({
-    status: ok ? "ok" : "unavailable",
+    status: hub.draining ? "draining" : ok ? "ok" : "unavailable",
     broker: hub.broker.kind,
     subscribers: hub.subscriberCount,
     channels: hub.channelCount,

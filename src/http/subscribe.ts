@@ -9,7 +9,7 @@
 import { CLIENT_PREFIX, isClientChannel, parseChannelList } from "../channels.ts";
 import type { Config } from "../config/options.ts";
 import { encodeEvent, encodePreamble } from "../encode.ts";
-import { BadRequestError } from "../errors.ts";
+import { BadRequestError, ServiceUnavailableError } from "../errors.ts";
 import type { Hub } from "../hub.ts";
 import type { StopList } from "../stop_list.ts";
 import { streamResponse } from "./stream_intent.ts";
@@ -28,6 +28,16 @@ export function streamHeaders(): Headers {
     "cache-control": "no-cache",
     "x-accel-buffering": "no",
   });
+}
+
+/** Throws 503 while the server drains, so clients reconnect to another instance. */
+export function refuseWhileDraining(hub: Hub): void {
+  if (hub.draining) {
+    throw new ServiceUnavailableError(
+      "this server is shutting down; reconnect (to another instance)",
+      2,
+    );
+  }
 }
 
 /** The channels a subscribe URL asks for, or the default channel; 400 when none. */
@@ -90,6 +100,7 @@ export function subscribe(
   hub: Hub,
   stopped: StopList,
 ): Response {
+  refuseWhileDraining(hub);
   const channels = requestedChannels(url, config);
   const lastId = lastEventId(request, url);
   const client = clientToken(url);
