@@ -11,6 +11,7 @@ export type ChannelPattern = (channel: string) => boolean;
  * Compiles a glob-style pattern into a matcher.
  * @example
  * ```ts
+ * import { compilePattern } from "./channel_patterns.ts";
  * const isPrivate = compilePattern("private.*");
  * isPrivate("private.a"); // true
  * isPrivate("public.a"); // false
