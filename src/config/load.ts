@@ -52,7 +52,17 @@ export function loadConfig(sources: ConfigSources): Command {
 
   // Every layer's values went through their option's parse, so they fit Config.
   const config = { ...defaultConfig(), ...fromFile, ...fromEnv, ...flags.values } as Config;
+  checkTogether(config);
   return { kind: "serve", config };
+}
+
+/** Rules that involve several options. */
+function checkTogether(config: Config): void {
+  if (config.private.length > 0 && !config.jwtSecret && !config.jwtPublicKey) {
+    throw new ConfigError(
+      "--private needs a way to check tokens: give --jwt-secret or --jwt-public-key",
+    );
+  }
 }
 
 function convert(key: Key, raw: unknown, source: string): unknown {

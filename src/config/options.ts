@@ -63,6 +63,10 @@ export interface Config {
   readonly maxLifetime: number;
   /** Milliseconds. */
   readonly stopTtl: number;
+  readonly private: readonly string[];
+  readonly jwtSecret: string;
+  readonly jwtPublicKey: string;
+  readonly authCookie: string;
   readonly broker: "memory" | "redis" | "amqp";
   readonly redisUrl: string;
   readonly redisPrefix: string;
@@ -190,6 +194,28 @@ export const OPTIONS: Options = {
   stopTtl: duration({
     help: "how long a client told to stop (POST /disconnect with stop) gets 204 when it reconnects",
     default: 3_600_000,
+  }),
+
+  // --- private channels ---
+  private: list({
+    help: "channel patterns that need a JWT granting them, e.g. private.*,user.*",
+    default: [],
+    valueName: "PATTERNS",
+  }),
+  jwtSecret: text({
+    help: "HS256 secret that signs subscriber tokens",
+    default: "",
+    valueName: "SECRET",
+  }),
+  jwtPublicKey: text({
+    help: "PEM public key file that verifies RS256/ES256 subscriber tokens",
+    default: "",
+    valueName: "FILE",
+  }),
+  authCookie: text({
+    help: "cookie a subscriber token may come in (for same-site pages)",
+    default: "",
+    valueName: "NAME",
   }),
 
   // --- brokers ---

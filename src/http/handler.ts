@@ -9,6 +9,7 @@ import type { Config } from "../config/options.ts";
 import { MethodNotAllowedError, NotFoundError, UriTooLongError } from "../errors.ts";
 import type { Hub } from "../hub.ts";
 import { StopList } from "../stop_list.ts";
+import { SubscriberAuth } from "../subscriber_auth.ts";
 import { preflight, withCors } from "./cors.ts";
 import { disconnect } from "./disconnect.ts";
 import { RejectedRequests } from "../metrics.ts";
@@ -49,6 +50,7 @@ type Route = (request: Request, url: URL, info: ClientInfo) =>
 export function createHandler(context: HandlerContext): Handler {
   const { config, hub } = context;
   const stopped = new StopList(config.stopTtl);
+  const auth = SubscriberAuth.fromConfig(config);
   const rejected = new RejectedRequests();
   const routes = new Map<string, Record<string, Route>>([
     ["/publish", { POST: (request) => publish(request, config, hub) }],
@@ -62,8 +64,8 @@ export function createHandler(context: HandlerContext): Handler {
     ...routes.get(config.path),
     GET: (request, url) =>
       isPoll(request, url)
-        ? poll(request, url, config, hub)
-        : subscribe(request, url, config, hub, stopped),
+        ? poll(request, url, config, hub, auth)
+        : subscribe(request, url, config, hub, stopped, auth),
   });
   const assets: Record<string, Route> = { GET: staticAsset, HEAD: staticAsset };
 

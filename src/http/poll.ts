@@ -13,6 +13,7 @@ import type { Config } from "../config/options.ts";
 import { encodePreamble } from "../encode.ts";
 import { HEARTBEAT, type Hub } from "../hub.ts";
 import type { CloseReason, Subscriber } from "../subscriber.ts";
+import type { SubscriberAuth } from "../subscriber_auth.ts";
 import { lastEventId, refuseWhileDraining, requestedChannels } from "./subscribe.ts";
 
 /** Whether a subscribe request asks for long-polling. */
@@ -65,9 +66,11 @@ export async function poll(
   url: URL,
   config: Config,
   hub: Hub,
+  auth?: SubscriberAuth,
 ): Promise<Response> {
   refuseWhileDraining(hub);
   const channels = requestedChannels(url, config);
+  await auth?.authorize(request, url, channels);
   const lastId = lastEventId(request, url);
   const sub = new PollSubscriber(`p${++polls}`, channels, config.maxBuffered);
   // A poll always ends within --poll-timeout, so a client that goes away

@@ -12,6 +12,7 @@ import { encodeEvent, encodePreamble } from "../encode.ts";
 import { BadRequestError, ServiceUnavailableError } from "../errors.ts";
 import type { Hub } from "../hub.ts";
 import type { StopList } from "../stop_list.ts";
+import type { SubscriberAuth } from "../subscriber_auth.ts";
 import { streamResponse } from "./stream_intent.ts";
 
 /** Event type of the first event, which tells a connection its client token. */
@@ -93,15 +94,17 @@ export function clientToken(url: URL): string {
 let connections = 0;
 
 /** The subscribe route; a client told to stop for good gets 204. */
-export function subscribe(
+export async function subscribe(
   request: Request,
   url: URL,
   config: Config,
   hub: Hub,
   stopped: StopList,
-): Response {
+  auth?: SubscriberAuth,
+): Promise<Response> {
   refuseWhileDraining(hub);
   const channels = requestedChannels(url, config);
+  await auth?.authorize(request, url, channels);
   const lastId = lastEventId(request, url);
   const client = clientToken(url);
   if (stopped.has(client)) return new Response(null, { status: 204 });

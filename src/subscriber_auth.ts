@@ -1,0 +1,147 @@
+/**
+ * Private channels: channels matching `--private` patterns need a JWT whose
+ * claims grant them. Public channels need nothing.
+ *
+ * - Keys: `--jwt-secret` (HS256) and/or `--jwt-public-key FILE` (PEM, RS256
+ *   or ES256).
+ * - The token comes from `Authorization: Bearer`, the `--auth-cookie` cookie
+ *   (same-site pages), or `?token=` (EventSource cannot send headers).
+ * - Grants: the `channels` claim, a list of channel patterns (`user.*`,
+ *   `private.team1`), and `user.<sub>` for the token's subject.
+ * - Missing, expired or invalid token: 401 with the reason. Valid token that
+ *   does not grant a requested private channel: 403.
+ *
+ * @module
+ */
+
+import { getCookies } from "@std/http/cookie";
+import { errors, importSPKI, type JWTPayload, jwtVerify } from "jose";
+import { type ChannelPattern, compilePattern, matchesAny } from "./channel_patterns.ts";
+import type { Config } from "./config/options.ts";
+import { ConfigError, ForbiddenError, UnauthorizedError } from "./errors.ts";
+
+/** What a verified token allows. */
+export interface Grant {
+  readonly subject?: string;
+  readonly patterns: readonly ChannelPattern[];
+}
+
+type KeyResolver = Parameters<typeof jwtVerify>[1];
+
+/** Checks subscribers' tokens against `--private` channels. */
+export class SubscriberAuth {
+  readonly #private: readonly ChannelPattern[];
+  readonly #key: KeyResolver;
+  readonly #algorithms: string[];
+  readonly #cookie: string;
+
+  private constructor(
+    privatePatterns: readonly string[],
+    key: KeyResolver,
+    algorithms: string[],
+    cookie: string,
+  ) {
+    this.#private = privatePatterns.map(compilePattern);
+    this.#key = key;
+    this.#algorithms = algorithms;
+    this.#cookie = cookie;
+  }
+
+  /**
+   * The checker for `config`, or undefined when no channel is private.
+   * Reads the public key file now, so a bad file stops the start.
+   */
+  static fromConfig(
+    config: Config,
+    readTextFile: (path: string) => string = Deno.readTextFileSync,
+  ): SubscriberAuth | undefined {
+    if (config.private.length === 0) return undefined;
+    const secret = config.jwtSecret ? new TextEncoder().encode(config.jwtSecret) : undefined;
+    let pem: string | undefined;
+    if (config.jwtPublicKey) {
+      try {
+        pem = readTextFile(config.jwtPublicKey);
+      } catch (error) {
+        throw new ConfigError(
+          `cannot read --jwt-public-key ${config.jwtPublicKey}: ${(error as Error).message}`,
+        );
+      }
+      if (!pem.includes("-----BEGIN PUBLIC KEY-----")) {
+        throw new ConfigError(
+          `--jwt-public-key ${config.jwtPublicKey} is not a PEM public key (-----BEGIN PUBLIC KEY-----)`,
+        );
+      }
+    }
+    const imported = new Map<string, Promise<CryptoKey>>();
+    const algorithms = [...(secret ? ["HS256"] : []), ...(pem ? ["RS256", "ES256"] : [])];
+    const key: KeyResolver = (header: { alg?: string }) => {
+      const alg = header.alg ?? "";
+      if (alg === "HS256" && secret) return secret;
+      if (pem && (alg === "RS256" || alg === "ES256")) {
+        if (!imported.has(alg)) imported.set(alg, importSPKI(pem, alg));
+        return imported.get(alg)!;
+      }
+      throw new UnauthorizedError(`token algorithm ${alg || "(none)"} is not accepted here`);
+    };
+    return new SubscriberAuth(config.private, key, algorithms, config.authCookie);
+  }
+
+  /** Throws 401/403 unless the request may subscribe to every private channel it asks for. */
+  async authorize(request: Request, url: URL, channels: readonly string[]): Promise<void> {
+    const needed = channels.filter((channel) => matchesAny(this.#private, channel));
+    if (needed.length === 0) return;
+    const token = this.#token(request, url);
+    if (!token) {
+      throw new UnauthorizedError(
+        `channel ${
+          JSON.stringify(needed[0])
+        } is private: send a token as Authorization: Bearer, ?token=${
+          this.#cookie ? ` or the ${this.#cookie} cookie` : ""
+        }`,
+      );
+    }
+    const grant = await this.verify(token);
+    const denied = needed.find((channel) =>
+      !matchesAny(grant.patterns, channel) && channel !== `user.${grant.subject}`
+    );
+    if (denied !== undefined) {
+      throw new ForbiddenError(`the token does not grant channel ${JSON.stringify(denied)}`);
+    }
+  }
+
+  /** Verifies a token and returns what it grants; 401 with the reason otherwise. */
+  async verify(token: string): Promise<Grant> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.#key, { algorithms: this.#algorithms }));
+    } catch (error) {
+      throw new UnauthorizedError(`token rejected: ${reason(error)}`);
+    }
+    const claim = payload.channels;
+    const patterns = Array.isArray(claim)
+      ? claim.filter((p): p is string => typeof p === "string").map(compilePattern)
+      : [];
+    return { subject: payload.sub, patterns };
+  }
+
+  #token(request: Request, url: URL): string | undefined {
+    const bearer = request.headers.get("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];
+    if (bearer) return bearer.trim();
+    if (this.#cookie) {
+      const cookie = (getCookies(request.headers) as Record<string, string>)[this.#cookie];
+      if (cookie) return cookie;
+    }
+    return url.searchParams.get("token") ?? undefined;
+  }
+}
+
+function reason(error: unknown): string {
+  if (error instanceof UnauthorizedError) return error.message;
+  if (error instanceof errors.JWTExpired) return "it has expired";
+  if (error instanceof errors.JWSSignatureVerificationFailed) return "its signature is invalid";
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    return `claim ${error.claim}: ${error.reason}`;
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) return "its algorithm is not accepted";
+  return `it is malformed (${(error as Error).message})`;
+}
