@@ -81,6 +81,8 @@ export class Hub {
   readonly #subscribers = new Set<Subscriber>();
   /** Subscribers whose replay is in flight: live events wait here. */
   readonly #replaying = new Map<Subscriber, HubEvent[]>();
+  /** Open connections per client address. */
+  readonly #perAddress = new Map<string, number>();
   /** How many of the channels are per-connection `client:` channels. */
   #clientChannels = 0;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
@@ -123,6 +125,11 @@ export class Hub {
     return this.#channels.size - this.#clientChannels;
   }
 
+  /** Open connections from the client address `remote`. */
+  connectionsFrom(remote: string): number {
+    return this.#perAddress.get(remote) ?? 0;
+  }
+
   /** Subscribers on `channel` right now. */
   subscribers(channel: string): number {
     return this.#channels.get(channel)?.size ?? 0;
@@ -152,6 +159,9 @@ export class Hub {
     }
     sub.onClose = (reason) => this.#remove(sub, reason);
     this.#subscribers.add(sub);
+    if (sub.remote !== undefined) {
+      this.#perAddress.set(sub.remote, this.connectionsFrom(sub.remote) + 1);
+    }
     if (this.#maxLifetimeMs > 0) {
       const lifetime = this.#maxLifetimeMs * (0.9 + Math.random() * 0.2);
       this.#lifetimes.set(sub, setTimeout(() => sub.close("lifetime"), lifetime));
@@ -344,6 +354,11 @@ export class Hub {
 
   #remove(sub: Subscriber, reason: CloseReason): void {
     if (!this.#subscribers.delete(sub)) return;
+    if (sub.remote !== undefined) {
+      const left = this.connectionsFrom(sub.remote) - 1;
+      if (left > 0) this.#perAddress.set(sub.remote, left);
+      else this.#perAddress.delete(sub.remote);
+    }
     this.#replaying.delete(sub);
     clearTimeout(this.#lifetimes.get(sub));
     this.#lifetimes.delete(sub);

@@ -20,6 +20,8 @@ export interface Subscriber {
   readonly id: string;
   /** Channels this connection listens to (validated, de-duplicated). */
   readonly channels: readonly string[];
+  /** The client's address, when the transport knows it (for per-address limits). */
+  readonly remote?: string;
   /** What an embedding app attached to this subscriber (library API), if anything. */
   readonly properties?: unknown;
   /**

@@ -63,6 +63,9 @@ export interface Config {
   readonly maxLifetime: number;
   /** Milliseconds. */
   readonly stopTtl: number;
+  readonly maxConnections: number;
+  readonly maxConnectionsPerIp: number;
+  readonly publishRate: number;
   readonly private: readonly string[];
   readonly jwtSecret: string;
   readonly jwtPublicKey: string;
@@ -194,6 +197,27 @@ export const OPTIONS: Options = {
   stopTtl: duration({
     help: "how long a client told to stop (POST /disconnect with stop) gets 204 when it reconnects",
     default: 3_600_000,
+  }),
+
+  // --- limits ---
+  maxConnections: integer({
+    help: "most open streams; more get 503 (0 = no limit)",
+    default: 0,
+    min: 0,
+    max: 10_000_000,
+  }),
+  maxConnectionsPerIp: integer({
+    help: "most open streams from one client address; more get 429 (0 = no limit)",
+    default: 0,
+    min: 0,
+    max: 10_000_000,
+  }),
+  publishRate: integer({
+    help:
+      "publishes a second allowed per publish key (or client address); more get 429 (0 = no limit)",
+    default: 0,
+    min: 0,
+    max: 1_000_000,
   }),
 
   // --- private channels ---

@@ -13,6 +13,7 @@ import { SubscriberAuth } from "../subscriber_auth.ts";
 import { preflight, withCors } from "./cors.ts";
 import { disconnect } from "./disconnect.ts";
 import { RejectedRequests } from "../metrics.ts";
+import { RateLimiter } from "../rate_limit.ts";
 import { metrics } from "./metrics.ts";
 import { isPoll, poll } from "./poll.ts";
 import { publish } from "./publish.ts";
@@ -51,9 +52,12 @@ export function createHandler(context: HandlerContext): Handler {
   const { config, hub } = context;
   const stopped = new StopList(config.stopTtl);
   const auth = SubscriberAuth.fromConfig(config);
+  const rate = config.publishRate > 0 ? new RateLimiter(config.publishRate) : undefined;
   const rejected = new RejectedRequests();
   const routes = new Map<string, Record<string, Route>>([
-    ["/publish", { POST: (request) => publish(request, config, hub) }],
+    ["/publish", {
+      POST: (request, _url, info) => publish(request, config, hub, info.remoteAddr.hostname, rate),
+    }],
     ["/disconnect", { POST: (request) => disconnect(request, config, hub, stopped) }],
     ["/stats", { GET: () => stats(hub) }],
     ["/healthz", { GET: () => healthz(hub) }],
@@ -62,10 +66,10 @@ export function createHandler(context: HandlerContext): Handler {
   ]);
   routes.set(config.path, {
     ...routes.get(config.path),
-    GET: (request, url) =>
+    GET: (request, url, info) =>
       isPoll(request, url)
         ? poll(request, url, config, hub, auth)
-        : subscribe(request, url, config, hub, stopped, auth),
+        : subscribe(request, url, config, hub, stopped, info.remoteAddr.hostname, auth),
   });
   const assets: Record<string, Route> = { GET: staticAsset, HEAD: staticAsset };
 

@@ -9,9 +9,10 @@ import { checkPublishKey, offeredKey } from "../auth.ts";
 import { validateChannel } from "../channels.ts";
 import type { Config } from "../config/options.ts";
 import { assertSingleLine } from "../encode.ts";
-import { BadRequestError, PayloadTooLargeError } from "../errors.ts";
+import { BadRequestError, PayloadTooLargeError, TooManyRequestsError } from "../errors.ts";
 import type { Message } from "../event.ts";
 import type { Hub } from "../hub.ts";
+import type { RateLimiter } from "../rate_limit.ts";
 import { type ParsedBody, readBody } from "./body.ts";
 import { json } from "./respond.ts";
 
@@ -150,15 +151,27 @@ export function toMessage(fields: PublishFields, config: Config): Message {
   return { channels, event, data };
 }
 
-/** The publish route. */
+/** The publish route; `rate` limits publishes per key (or client address). */
 export async function publish(
   request: Request,
   config: Config,
   hub: Hub,
+  remote: string,
+  rate?: RateLimiter,
 ): Promise<Response> {
   const limit = config.maxMessageSize * ESCAPE_FACTOR + BODY_OVERHEAD;
   const fields = publishFields(await readBody(request, limit));
-  checkPublishKey(config.publishKey, offeredKey(request, fields.key));
+  const key = offeredKey(request, fields.key);
+  checkPublishKey(config.publishKey, key);
+  const wait = rate?.take(key ? `key:${key}` : `ip:${remote}`) ?? 0;
+  if (wait > 0) {
+    throw new TooManyRequestsError(
+      `over ${config.publishRate} publishes a second (--publish-rate); retry in ${
+        wait.toFixed(2)
+      } s`,
+      Math.ceil(wait),
+    );
+  }
   const result = await hub.publish(toMessage(fields, config));
   return json({
     status: "ok",

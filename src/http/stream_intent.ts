@@ -17,6 +17,8 @@ export interface StreamIntent {
   readonly id: string;
   /** Channels the stream listens to. */
   readonly channels: readonly string[];
+  /** The client's address, for per-address connection limits. */
+  readonly remote?: string;
   /** Attached by an embedding app; handed to per-subscriber publishes. */
   readonly properties?: unknown;
   /** First bytes of the stream (`retry:` and a comment). */

@@ -9,7 +9,7 @@
 import { CLIENT_PREFIX, isClientChannel, parseChannelList } from "../channels.ts";
 import type { Config } from "../config/options.ts";
 import { encodeEvent, encodePreamble } from "../encode.ts";
-import { BadRequestError, ServiceUnavailableError } from "../errors.ts";
+import { BadRequestError, ServiceUnavailableError, TooManyRequestsError } from "../errors.ts";
 import type { Hub } from "../hub.ts";
 import type { StopList } from "../stop_list.ts";
 import type { SubscriberAuth } from "../subscriber_auth.ts";
@@ -37,6 +37,22 @@ export function refuseWhileDraining(hub: Hub): void {
     throw new ServiceUnavailableError(
       "this server is shutting down; reconnect (to another instance)",
       2,
+    );
+  }
+}
+
+/** Throws 503 at --max-connections and 429 at --max-connections-per-ip for `remote`. */
+export function checkConnectionLimits(hub: Hub, config: Config, remote: string): void {
+  if (config.maxConnections > 0 && hub.subscriberCount >= config.maxConnections) {
+    throw new ServiceUnavailableError(
+      `this server holds its maximum of ${config.maxConnections} streams (--max-connections); retry later`,
+      5,
+    );
+  }
+  if (config.maxConnectionsPerIp > 0 && hub.connectionsFrom(remote) >= config.maxConnectionsPerIp) {
+    throw new TooManyRequestsError(
+      `${remote} already has ${config.maxConnectionsPerIp} open streams (--max-connections-per-ip); close one first`,
+      5,
     );
   }
 }
@@ -100,9 +116,11 @@ export async function subscribe(
   config: Config,
   hub: Hub,
   stopped: StopList,
+  remote: string,
   auth?: SubscriberAuth,
 ): Promise<Response> {
   refuseWhileDraining(hub);
+  checkConnectionLimits(hub, config, remote);
   const channels = requestedChannels(url, config);
   await auth?.authorize(request, url, channels);
   const lastId = lastEventId(request, url);
@@ -116,6 +134,7 @@ export async function subscribe(
   return streamResponse({
     id: `c${++connections}`,
     channels: [...channels, CLIENT_PREFIX + client],
+    remote,
     preamble: first,
     maxBuffered: config.maxBuffered,
     attach(subscriber) {

@@ -20,6 +20,7 @@ import type { Listener } from "./serve.ts";
 class NodeSubscriber implements Subscriber {
   readonly id: string;
   readonly channels: readonly string[];
+  readonly remote?: string;
   onClose?: (reason: CloseReason) => void;
   readonly #response: http.ServerResponse;
   readonly #limit: number;
@@ -28,6 +29,7 @@ class NodeSubscriber implements Subscriber {
   constructor(intent: StreamIntent, response: http.ServerResponse) {
     this.id = intent.id;
     this.channels = intent.channels;
+    this.remote = intent.remote;
     this.#response = response;
     this.#limit = intent.maxBuffered;
   }

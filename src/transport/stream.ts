@@ -15,6 +15,7 @@ class StreamSubscriber implements Subscriber {
   readonly id: string;
   readonly channels: readonly string[];
   readonly properties: unknown;
+  readonly remote?: string;
   onClose?: (reason: CloseReason) => void;
   readonly #limit: number;
   #controller!: ReadableStreamDefaultController<Uint8Array>;
@@ -26,6 +27,7 @@ class StreamSubscriber implements Subscriber {
     this.id = intent.id;
     this.channels = intent.channels;
     this.properties = intent.properties;
+    this.remote = intent.remote;
     this.#limit = intent.maxBuffered;
   }
 
