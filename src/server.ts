@@ -16,6 +16,7 @@
 import type { Broker } from "./brokers/broker.ts";
 import { createBroker } from "./brokers/create.ts";
 import type { Config } from "./config/options.ts";
+import { ConfigError } from "./errors.ts";
 import { createHandler } from "./http/handler.ts";
 import { Hub } from "./hub.ts";
 import { listenNode } from "./transport/node.ts";
@@ -41,6 +42,19 @@ export interface RunningServer {
   drain(): Promise<void>;
 }
 
+/** The PEM certificate and key from --cert/--key, if given; a clear error if unreadable. */
+function readTls(config: Config): { cert: string; key: string } | undefined {
+  if (!config.cert) return undefined;
+  const read = (path: string, flag: string) => {
+    try {
+      return Deno.readTextFileSync(path);
+    } catch (error) {
+      throw new ConfigError(`cannot read ${flag} ${path}: ${(error as Error).message}`);
+    }
+  };
+  return { cert: read(config.cert, "--cert"), key: read(config.key, "--key") };
+}
+
 /** Starts sse-hub as configured. */
 export async function startServer(
   config: Config,
@@ -60,12 +74,13 @@ export async function startServer(
     const address = { hostname: config.listen, port: config.port };
     listener = config.transport === "node"
       ? await listenNode(handler, address)
-      : listenServe(handler, address);
+      : listenServe(handler, { ...address, tls: readTls(config) });
   } catch (error) {
     hub.close();
     await broker.close();
     throw error;
   }
+  const scheme = config.cert ? "https" : "http";
   const host = listener.addr.hostname.includes(":")
     ? `[${listener.addr.hostname}]`
     : listener.addr.hostname;
@@ -83,7 +98,7 @@ export async function startServer(
       await broker.close();
     })();
   return {
-    url: new URL(`http://${host}:${listener.addr.port}${config.path}`),
+    url: new URL(`${scheme}://${host}:${listener.addr.port}${config.path}`),
     hub,
     finished: listener.finished,
     shutdown,

@@ -58,6 +58,14 @@ export function loadConfig(sources: ConfigSources): Command {
 
 /** Rules that involve several options. */
 function checkTogether(config: Config): void {
+  if ((config.cert === "") !== (config.key === "")) {
+    throw new ConfigError("--cert and --key go together: give both files for HTTPS, or neither");
+  }
+  if (config.cert && config.transport === "node") {
+    throw new ConfigError(
+      "--transport node does not do TLS: use --transport serve with --cert/--key, or TLS in a proxy",
+    );
+  }
   if (config.private.length > 0 && !config.jwtSecret && !config.jwtPublicKey) {
     throw new ConfigError(
       "--private needs a way to check tokens: give --jwt-secret or --jwt-public-key",

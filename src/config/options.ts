@@ -41,6 +41,8 @@ export interface Config {
   readonly listen: string;
   readonly path: string;
   readonly transport: "serve" | "node";
+  readonly cert: string;
+  readonly key: string;
   readonly config: string;
   readonly historySize: number;
   /** Milliseconds; 0 keeps events until pushed out. */
@@ -113,6 +115,16 @@ export const OPTIONS: Options = {
     default: "serve",
     choices: ["serve", "node"] as const,
     valueName: "KIND",
+  }),
+  cert: text({
+    help: "TLS certificate (PEM) file: serve HTTPS (and HTTP/2) with --key",
+    default: "",
+    valueName: "FILE",
+  }),
+  key: text({
+    help: "TLS private key (PEM) file, with --cert",
+    default: "",
+    valueName: "FILE",
   }),
   config: text({
     help: "read options from this TOML or JSON file",

@@ -29,14 +29,15 @@ export function realize(response: Response): Response {
   });
 }
 
-/** Serves `handler` with `Deno.serve` on `hostname:port`. */
+/** Serves `handler` with `Deno.serve` on `hostname:port`; with `tls`, HTTPS (HTTP/2 by ALPN). */
 export function listenServe(
   handler: Handler,
-  options: { hostname: string; port: number },
+  options: { hostname: string; port: number; tls?: { cert: string; key: string } },
 ): Listener {
   const server = Deno.serve({
     hostname: options.hostname,
     port: options.port,
+    ...options.tls,
     onListen() {},
   }, async (request, info) => {
     const { hostname, port } = info.remoteAddr as Deno.NetAddr;
