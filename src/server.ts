@@ -17,6 +17,7 @@ import type { Broker } from "./brokers/broker.ts";
 import { createBroker } from "./brokers/create.ts";
 import type { Config } from "./config/options.ts";
 import { ConfigError } from "./errors.ts";
+import { startGraphiteExport } from "./graphite.ts";
 import { createHandler } from "./http/handler.ts";
 import { Hub } from "./hub.ts";
 import { listenNode } from "./transport/node.ts";
@@ -84,9 +85,19 @@ export async function startServer(
   const host = listener.addr.hostname.includes(":")
     ? `[${listener.addr.hostname}]`
     : listener.addr.hostname;
+  const exporter = config.export === "graphite"
+    ? startGraphiteExport(hub, {
+      host: config.exportHost,
+      port: config.exportPort,
+      protocol: config.exportProtocol,
+      intervalMs: config.exportInterval,
+      prefix: config.exportPath,
+    })
+    : undefined;
   let stopping: Promise<void> | undefined;
   const shutdown = () =>
     stopping ??= (async () => {
+      exporter?.stop();
       const stopped = listener.shutdown();
       hub.close();
       let timer;

@@ -58,6 +58,12 @@ export function loadConfig(sources: ConfigSources): Command {
 
 /** Rules that involve several options. */
 function checkTogether(config: Config): void {
+  if (config.export === "graphite" && (!config.exportHost || !config.exportPort)) {
+    throw new ConfigError("--export graphite needs --export-host and --export-port");
+  }
+  if (config.export === "graphite" && config.exportInterval <= 0) {
+    throw new ConfigError("--export-interval must be more than 0 seconds");
+  }
   if ((config.cert === "") !== (config.key === "")) {
     throw new ConfigError("--cert and --key go together: give both files for HTTPS, or neither");
   }

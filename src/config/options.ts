@@ -78,6 +78,13 @@ export interface Config {
   readonly amqpUrl: string;
   readonly amqpExchange: string;
   readonly amqpExchangeType: "direct" | "topic" | "fanout";
+  readonly export: "none" | "graphite";
+  readonly exportHost: string;
+  readonly exportPort: number;
+  readonly exportProtocol: "udp" | "tcp";
+  /** Milliseconds. */
+  readonly exportInterval: number;
+  readonly exportPath: string;
   readonly logLevel: LogLevel;
   readonly logFormat: "text" | "json";
 }
@@ -289,6 +296,28 @@ export const OPTIONS: Options = {
     default: "direct",
     choices: ["direct", "topic", "fanout"] as const,
     valueName: "TYPE",
+  }),
+
+  // --- export ---
+  export: choice({
+    help: "periodic export of subscriber counts",
+    default: "none",
+    choices: ["none", "graphite"] as const,
+    valueName: "KIND",
+  }),
+  exportHost: text({ help: "Graphite host", default: "", valueName: "HOST" }),
+  exportPort: integer({ help: "Graphite port", default: 0, min: 0, max: 65535, valueName: "PORT" }),
+  exportProtocol: choice({
+    help: "how lines are sent",
+    default: "udp",
+    choices: ["udp", "tcp"] as const,
+    valueName: "PROTO",
+  }),
+  exportInterval: duration({ help: "seconds between exports", default: 60_000 }),
+  exportPath: text({
+    help: "metric path prefix: <path>.<channel> <subscribers> <time>",
+    default: "sse-hub",
+    valueName: "PREFIX",
   }),
 
   // --- logs ---

@@ -51,7 +51,8 @@ export async function spawnHub(
   const pump = (async () => {
     for await (const chunk of child.stderr) {
       log += decoder.decode(chunk, { stream: true });
-      const match = log.match(/listening on (http\S+)/);
+      // Text logs print the URL bare; JSON logs quote it inside the message.
+      const match = log.match(/listening on \\?"?(https?:\/\/[^\s"\\]+)/);
       if (match) listening.resolve(new URL(match[1]));
     }
   })();
