@@ -91,6 +91,15 @@ Deno.test({
         text += new TextDecoder().decode((await reader.read()).value);
       }
       await reader.cancel();
+      // A client that only speaks HTTP/2 is served too (ALPN).
+      using h2 = Deno.createHttpClient({
+        caCerts: [await Deno.readTextFile(ca)],
+        http1: false,
+        http2: true,
+      });
+      const health = await fetch(`${origin}/healthz`, { client: h2 });
+      assertEquals(health.status, 200);
+      await health.body?.cancel();
       // Plain HTTP to the TLS port does not get an event stream.
       await publishJson(origin.replace("https:", "http:"), { channel: "secure", data: "x" })
         .then(() => {
