@@ -5,6 +5,8 @@
  * @module
  */
 
+import { openSse, type SseStream, waitFor } from "./server.ts";
+
 export const MAIN: string = new URL("../../main.ts", import.meta.url).pathname;
 
 /** A running sse-hub process. */
@@ -88,4 +90,50 @@ export async function spawnHub(
     stop,
     [Symbol.asyncDispose]: async () => void await stop("SIGKILL"),
   };
+}
+
+/** Two instances started with the same flags; `await using` stops both. */
+export interface HubPair extends AsyncDisposable {
+  readonly a: HubProcess;
+  readonly b: HubProcess;
+}
+
+/** Starts two sse-hub processes with `args` (e.g. sharing one broker). */
+export async function spawnPair(args: string[]): Promise<HubPair> {
+  const [a, b] = await Promise.all([spawnHub(args), spawnHub(args)]);
+  return {
+    a,
+    b,
+    async [Symbol.asyncDispose]() {
+      await Promise.all([a.stop("SIGKILL"), b.stop("SIGKILL")]);
+    },
+  };
+}
+
+/** Subscribers of `channel` on a running instance, from its /stats. */
+export async function channelSubscribers(hub: HubProcess, channel: string): Promise<number> {
+  const stats: [string, number][] = await (await fetch(new URL("/stats", hub.url))).json();
+  return stats.find(([name]) => name === channel)?.[1] ?? 0;
+}
+
+/** The status of an instance's /healthz. */
+export async function healthStatus(hub: HubProcess): Promise<number> {
+  const response = await fetch(new URL("/healthz", hub.url));
+  await response.body?.cancel();
+  return response.status;
+}
+
+/** Opens a stream on `channels` (comma-separated) and waits until the instance counts it. */
+export async function subscribeTo(
+  hub: HubProcess,
+  channels: string,
+  headers: HeadersInit = {},
+): Promise<SseStream> {
+  const sse = await openSse(`${hub.url.href}?channels=${channels}`, headers);
+  await waitFor(
+    async () => (await channelSubscribers(hub, channels.split(",")[0])) > 0,
+    "subscription",
+    15_000,
+  );
+  return sse;
 }

@@ -1,26 +1,9 @@
 import { assert, assertEquals } from "@std/assert";
 import amqp from "amqplib";
 import { Buffer } from "node:buffer";
-import { type HubProcess, spawnHub } from "../_helpers/process.ts";
-import { openSse, publishJson, waitFor } from "../_helpers/server.ts";
+import { healthStatus as healthy, spawnPair, subscribeTo } from "../_helpers/process.ts";
+import { publishJson, waitFor } from "../_helpers/server.ts";
 import { rabbitMissing, startRabbit } from "../_helpers/services.ts";
-
-async function subscribers(hub: HubProcess, channel: string): Promise<number> {
-  const stats: [string, number][] = await (await fetch(new URL("/stats", hub.url))).json();
-  return stats.find(([name]) => name === channel)?.[1] ?? 0;
-}
-
-async function subscribe(hub: HubProcess, channels: string) {
-  const sse = await openSse(`${hub.url.href}?channels=${channels}`);
-  await waitFor(
-    async () => (await subscribers(hub, channels.split(",")[0])) > 0,
-    "subscription",
-    15_000,
-  );
-  return sse;
-}
-
-const healthy = async (hub: HubProcess) => (await fetch(new URL("/healthz", hub.url))).status;
 
 // One RabbitMQ node (it takes seconds to start) serves every step; each step
 // uses its own exchange so they do not see each other's messages.
@@ -31,19 +14,16 @@ Deno.test({
   sanitizeOps: false,
   async fn(t) {
     await using rabbit = await startRabbit();
-    const instances = async (exchange: string) => {
-      const flags = ["--broker", "amqp", "--amqp-url", rabbit.url, "--amqp-exchange", exchange];
-      return await Promise.all([spawnHub(flags), spawnHub(flags)]);
-    };
+    const instances = (exchange: string) =>
+      spawnPair(["--broker", "amqp", "--amqp-url", rabbit.url, "--amqp-exchange", exchange]);
 
     await t.step(
       "a publish on one instance reaches subscribers on every instance, once each",
       async () => {
-        const [a, b] = await instances("t1");
-        await using _a = a;
-        await using _b = b;
-        await using onA = await subscribe(a, "news");
-        await using onB = await subscribe(b, "news,other");
+        await using pair = await instances("t1");
+        const { a, b } = pair;
+        await using onA = await subscribeTo(a, "news");
+        await using onB = await subscribeTo(b, "news,other");
         const { status, body } = await publishJson(a.url.origin, {
           channel: ["news", "other"],
           data: "hi",
@@ -62,11 +42,10 @@ Deno.test({
     await t.step(
       "a message any AMQP client publishes with routing key = channel is delivered verbatim",
       async () => {
-        const [a, b] = await instances("t2");
-        await using _a = a;
-        await using _b = b;
-        await using onA = await subscribe(a, "news");
-        await using onB = await subscribe(b, "news");
+        await using pair = await instances("t2");
+        const { a, b } = pair;
+        await using onA = await subscribeTo(a, "news");
+        await using onB = await subscribeTo(b, "news");
         const connection = await amqp.connect(rabbit.url);
         try {
           const channel = await connection.createConfirmChannel();
@@ -86,10 +65,9 @@ Deno.test({
     await t.step(
       "while RabbitMQ restarts publish answers 503, then the instances reconnect and deliver again",
       async () => {
-        const [a, b] = await instances("t3");
-        await using _a = a;
-        await using _b = b;
-        await using onB = await subscribe(b, "live");
+        await using pair = await instances("t3");
+        const { a, b } = pair;
+        await using onB = await subscribeTo(b, "live");
         await publishJson(a.url.origin, { channel: "live", data: "before" });
         assertEquals((await onB.nextEvent(15_000)).data, "before");
 

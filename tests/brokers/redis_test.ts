@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "@std/assert";
-import { type HubProcess, spawnHub } from "../_helpers/process.ts";
+import { spawnHub, spawnPair, subscribeTo } from "../_helpers/process.ts";
 import { openSse, publishJson, type SseStream, waitFor } from "../_helpers/server.ts";
 import { redisMissing, type RedisServer, startRedis } from "../_helpers/services.ts";
 
@@ -7,36 +7,15 @@ const test = (name: string, fn: () => Promise<void>) =>
   Deno.test({ name, ignore: redisMissing !== undefined, fn });
 
 /** Two sse-hub instances sharing one Redis. */
-async function twoInstances(
-  redis: RedisServer,
-  ...args: string[]
-): Promise<[HubProcess, HubProcess]> {
-  const flags = ["--broker", "redis", "--redis-url", redis.url, "--heartbeat", "200ms", ...args];
-  return await Promise.all([spawnHub(flags), spawnHub(flags)]) as [HubProcess, HubProcess];
-}
-
-async function subscribers(hub: HubProcess, channel: string): Promise<number> {
-  const stats: [string, number][] = await (await fetch(new URL("/stats", hub.url))).json();
-  return stats.find(([name]) => name === channel)?.[1] ?? 0;
-}
-
-async function subscribe(hub: HubProcess, channels: string, headers: HeadersInit = {}) {
-  const sse = await openSse(`${hub.url.href}?channels=${channels}`, headers);
-  await waitFor(
-    async () => (await subscribers(hub, channels.split(",")[0])) > 0,
-    "subscription",
-    15_000,
-  );
-  return sse;
-}
+const twoInstances = (redis: RedisServer, ...args: string[]) =>
+  spawnPair(["--broker", "redis", "--redis-url", redis.url, "--heartbeat", "200ms", ...args]);
 
 test("a publish on one instance reaches subscribers on every instance, once each", async () => {
   await using redis = await startRedis();
-  const [a, b] = await twoInstances(redis);
-  await using _a = a;
-  await using _b = b;
-  await using onA = await subscribe(a, "news");
-  await using onB = await subscribe(b, "news,other");
+  await using pair = await twoInstances(redis);
+  const { a, b } = pair;
+  await using onA = await subscribeTo(a, "news");
+  await using onB = await subscribeTo(b, "news,other");
   const { status, body } = await publishJson(a.url.origin, {
     channel: ["news", "other"],
     data: "hi",
@@ -52,11 +31,10 @@ test("a publish on one instance reaches subscribers on every instance, once each
 
 test("redis-cli PUBLISH delivers the raw message verbatim on every instance, without an id", async () => {
   await using redis = await startRedis();
-  const [a, b] = await twoInstances(redis);
-  await using _a = a;
-  await using _b = b;
-  await using onA = await subscribe(a, "news");
-  await using onB = await subscribe(b, "news");
+  await using pair = await twoInstances(redis);
+  const { a, b } = pair;
+  await using onA = await subscribeTo(a, "news");
+  await using onB = await subscribeTo(b, "news");
   assertEquals(await redis.cli("PUBLISH", "news", '[1, 2, "three"]'), "2");
   for (const sse of [onA, onB]) {
     const event = await sse.nextEvent(15_000);
@@ -74,7 +52,7 @@ test("with --redis-prefix, raw messages are read from the prefixed Redis channel
     "--redis-prefix",
     "app1:",
   ]);
-  await using sse = await subscribe(hub, "news");
+  await using sse = await subscribeTo(hub, "news");
   assertEquals(await redis.cli("PUBLISH", "news", "unprefixed"), "0");
   assertEquals(await redis.cli("PUBLISH", "app1:news", "prefixed"), "1");
   assertEquals((await sse.nextEvent(15_000)).data, "prefixed");
@@ -82,10 +60,9 @@ test("with --redis-prefix, raw messages are read from the prefixed Redis channel
 
 test("a client reconnecting to another instance gets exactly what it missed, then live events once", async () => {
   await using redis = await startRedis();
-  const [a, b] = await twoInstances(redis);
-  await using _a = a;
-  await using _b = b;
-  const first = await subscribe(a, "feed");
+  await using pair = await twoInstances(redis);
+  const { a, b } = pair;
+  const first = await subscribeTo(a, "feed");
   const ids: string[] = [];
   for (let i = 1; i <= 2; i++) {
     ids.push(
@@ -100,7 +77,7 @@ test("a client reconnecting to another instance gets exactly what it missed, the
     );
   }
   await publishJson(a.url.origin, { channel: "elsewhere", data: "not for feed" });
-  await using again = await subscribe(b, "feed", { "last-event-id": ids[1] });
+  await using again = await subscribeTo(b, "feed", { "last-event-id": ids[1] });
   assertEquals((await again.events(3)).map((e) => e.data), ["m3", "m4", "m5"]);
   await publishJson(b.url.origin, { channel: "feed", data: "m6" });
   const live = await again.nextEvent(15_000);
@@ -147,10 +124,9 @@ test("a Last-Event-ID older than the Redis history gets a gap signal", async () 
 
 test("while Redis is down streams stay open and publish answers 503; after it is back all works and history is intact", async () => {
   await using redis = await startRedis();
-  const [a, b] = await twoInstances(redis);
-  await using _a = a;
-  await using _b = b;
-  await using onB = await subscribe(b, "live");
+  await using pair = await twoInstances(redis);
+  const { a, b } = pair;
+  await using onB = await subscribeTo(b, "live");
   const before = await publishJson(a.url.origin, { channel: "live", data: "before" });
   assertEquals((await onB.nextEvent(15_000)).data, "before");
 
