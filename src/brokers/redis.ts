@@ -19,6 +19,7 @@
 
 import { getLogger } from "@logtape/logtape";
 import { Redis } from "ioredis";
+import { isClientChannel } from "../channels.ts";
 import { ServiceUnavailableError } from "../errors.ts";
 import { createEvent, type HubEvent, type Message } from "../event.ts";
 import type { Replay } from "../history.ts";
@@ -183,7 +184,10 @@ export class RedisBroker implements Broker {
 
   watch(channel: string): void {
     const name = this.#options.prefix + channel;
-    if (name === this.#eventsChannel) return;
+    // Per-connection client: channels get sse-hub's own events through the
+    // events channel; a SUBSCRIBE for each connection would only serve raw
+    // PUBLISHes to them.
+    if (name === this.#eventsChannel || isClientChannel(channel)) return;
     this.#subscriber.subscribe(name).catch((error: Error) =>
       log.warning("cannot subscribe to Redis channel {name}: {error}", {
         name,
@@ -194,7 +198,7 @@ export class RedisBroker implements Broker {
 
   unwatch(channel: string): void {
     const name = this.#options.prefix + channel;
-    if (name === this.#eventsChannel) return;
+    if (name === this.#eventsChannel || isClientChannel(channel)) return;
     this.#subscriber.unsubscribe(name).catch(() => {});
   }
 

@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "@std/assert";
 import { assertCrossInstanceDelivery } from "../_helpers/broker_contract.ts";
-import { spawnHub, spawnPair, subscribeTo } from "../_helpers/process.ts";
+import { channelSubscribers, spawnHub, spawnPair, subscribeTo } from "../_helpers/process.ts";
 import { openSse, publishJson, type SseStream, waitFor } from "../_helpers/server.ts";
 import { redisMissing, type RedisServer, startRedis } from "../_helpers/services.ts";
 
@@ -157,4 +157,20 @@ test("while Redis is down streams stay open and publish answers 503; after it is
     before.body.id,
     (after as unknown as { body: { id: string } }).body.id,
   ]);
+});
+
+test("a publish to client:TOKEN on one instance reaches that connection on another", async () => {
+  await using redis = await startRedis();
+  await using pair = await twoInstances(redis);
+  await using tab = await openSse(`${pair.b.url.href}?channels=news&client=tab-7`);
+  await waitFor(async () => (await channelSubscribers(pair.b, "news")) === 1, "subscription");
+  const { body } = await publishJson(pair.a.url.origin, {
+    channel: "client:tab-7",
+    data: "only you",
+  });
+  assertEquals(body.status, "ok");
+  assertEquals((await tab.nextEvent(15_000)).data, "only you");
+  // No Redis subscription per connection: only the events channel and news.
+  const channels = (await redis.cli("PUBSUB", "CHANNELS")).split("\n").sort();
+  assertEquals(channels, ["news", "sse-hub:events"]);
 });
