@@ -35,6 +35,11 @@ export function offeredKey(
   return bodyKey?.trim();
 }
 
+/** Whether a credential has the shape of a JWT (three base64url parts). */
+export function looksLikeJwt(credential: string): boolean {
+  return /^[\w-]+\.[\w-]+\.[\w-]+$/.test(credential);
+}
+
 /** Throws 401 unless `offered` matches `required` (no key required when it is empty). */
 export function checkPublishKey(
   required: string,

@@ -48,14 +48,14 @@ export class SubscriberAuth {
   }
 
   /**
-   * The checker for `config`, or undefined when no channel is private.
+   * The checker for `config`, or undefined when no JWT key is configured.
    * Reads the public key file now, so a bad file stops the start.
    */
   static fromConfig(
     config: Config,
     readTextFile: (path: string) => string = Deno.readTextFileSync,
   ): SubscriberAuth | undefined {
-    if (config.private.length === 0) return undefined;
+    if (!config.jwtSecret && !config.jwtPublicKey) return undefined;
     const secret = config.jwtSecret ? new TextEncoder().encode(config.jwtSecret) : undefined;
     let pem: string | undefined;
     if (config.jwtPublicKey) {
@@ -109,19 +109,37 @@ export class SubscriberAuth {
     }
   }
 
+  /**
+   * Throws 401/403 unless `token` is a valid JWT whose `publish` claim
+   * (channel patterns) grants every one of `channels`.
+   */
+  async authorizePublish(token: string, channels: readonly string[]): Promise<void> {
+    const { publish } = await this.#claims(token);
+    const grants = Array.isArray(publish)
+      ? publish.filter((p): p is string => typeof p === "string").map(compilePattern)
+      : [];
+    const denied = channels.find((channel) => !matchesAny(grants, channel));
+    if (denied !== undefined) {
+      throw new ForbiddenError(`the token does not grant publishing to ${JSON.stringify(denied)}`);
+    }
+  }
+
   /** Verifies a token and returns what it grants; 401 with the reason otherwise. */
   async verify(token: string): Promise<Grant> {
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(token, this.#key, { algorithms: this.#algorithms }));
-    } catch (error) {
-      throw new UnauthorizedError(`token rejected: ${reason(error)}`);
-    }
+    const payload = await this.#claims(token);
     const claim = payload.channels;
     const patterns = Array.isArray(claim)
       ? claim.filter((p): p is string => typeof p === "string").map(compilePattern)
       : [];
     return { subject: payload.sub, patterns };
+  }
+
+  async #claims(token: string): Promise<JWTPayload> {
+    try {
+      return (await jwtVerify(token, this.#key, { algorithms: this.#algorithms })).payload;
+    } catch (error) {
+      throw new UnauthorizedError(`token rejected: ${reason(error)}`);
+    }
   }
 
   #token(request: Request, url: URL): string | undefined {

@@ -123,3 +123,21 @@ Deno.test("--private without a key to check tokens is a configuration error", ()
     "--jwt-secret or --jwt-public-key",
   );
 });
+
+Deno.test("a publisher may present a JWT instead of the publish key; its publish claim must grant the channels", async () => {
+  await using t = await startTestServer({ publishKey: "the-key", jwtSecret: SECRET });
+  const post = (credential: string, channel: string) =>
+    fetch(`${t.origin}/publish`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${credential}` },
+      body: JSON.stringify({ channel, data: "x" }),
+    }).then(async (r) => ({ status: r.status, error: (await r.json()).error as string }));
+  const publisher = await hs256({ publish: ["news.*"] });
+  assertEquals((await post(publisher, "news.local")).status, 200);
+  const denied = await post(publisher, "sport");
+  assertEquals(denied.status, 403);
+  assertStringIncludes(denied.error, '"sport"');
+  assertEquals((await post(await hs256({ publish: ["news.*"] }, "-1m"), "news.a")).status, 401);
+  assertEquals((await post("the-key", "sport")).status, 200);
+  assertEquals((await post("wrong-key", "sport")).status, 401);
+});

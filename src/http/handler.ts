@@ -56,7 +56,8 @@ export function createHandler(context: HandlerContext): Handler {
   const rejected = new RejectedRequests();
   const routes = new Map<string, Record<string, Route>>([
     ["/publish", {
-      POST: (request, _url, info) => publish(request, config, hub, info.remoteAddr.hostname, rate),
+      POST: (request, _url, info) =>
+        publish(request, config, hub, info.remoteAddr.hostname, rate, auth),
     }],
     ["/disconnect", { POST: (request) => disconnect(request, config, hub, stopped) }],
     ["/stats", { GET: () => stats(hub) }],

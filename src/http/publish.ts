@@ -5,7 +5,7 @@
  * @module
  */
 
-import { checkPublishKey, offeredKey } from "../auth.ts";
+import { checkPublishKey, looksLikeJwt, offeredKey, timingSafeEqual } from "../auth.ts";
 import { validateChannel } from "../channels.ts";
 import type { Config } from "../config/options.ts";
 import { assertSingleLine } from "../encode.ts";
@@ -13,6 +13,7 @@ import { BadRequestError, PayloadTooLargeError, TooManyRequestsError } from "../
 import type { Message } from "../event.ts";
 import type { Hub } from "../hub.ts";
 import type { RateLimiter } from "../rate_limit.ts";
+import type { SubscriberAuth } from "../subscriber_auth.ts";
 import { type ParsedBody, readBody } from "./body.ts";
 import { json } from "./respond.ts";
 
@@ -158,11 +159,20 @@ export async function publish(
   hub: Hub,
   remote: string,
   rate?: RateLimiter,
+  auth?: SubscriberAuth,
 ): Promise<Response> {
   const limit = config.maxMessageSize * ESCAPE_FACTOR + BODY_OVERHEAD;
   const fields = publishFields(await readBody(request, limit));
   const key = offeredKey(request, fields.key);
-  checkPublishKey(config.publishKey, key);
+  // With a publish key set, a JWT may stand in for it; its grant is checked
+  // against the validated channels below. Anything else must be the key.
+  const token = config.publishKey !== "" && auth && key && looksLikeJwt(key) &&
+      !timingSafeEqual(key, config.publishKey)
+    ? key
+    : undefined;
+  if (token === undefined) checkPublishKey(config.publishKey, key);
+  const message = toMessage(fields, config);
+  if (token !== undefined) await auth!.authorizePublish(token, message.channels);
   const wait = rate?.take(key ? `key:${key}` : `ip:${remote}`) ?? 0;
   if (wait > 0) {
     throw new TooManyRequestsError(
@@ -172,7 +182,7 @@ export async function publish(
       Math.ceil(wait),
     );
   }
-  const result = await hub.publish(toMessage(fields, config));
+  const result = await hub.publish(message);
   return json({
     status: "ok",
     id: result.id ?? null,
