@@ -88,7 +88,8 @@ async function ended(conn: Deno.TcpConn): Promise<void> {
 }
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  Deno.test(`${signal} with 2,000 open streams closes them all and exits 0 within seconds`, async () => {
+  const how = signal === "SIGTERM" ? "drains them over --drain-seconds 1" : "closes them at once";
+  Deno.test(`${signal} with 2,000 open streams ${how} and exits 0 within seconds`, async () => {
     // SIGTERM drains (spread over --drain-seconds); SIGINT stops at once.
     await using hub = await spawnHub(signal === "SIGTERM" ? ["--drain-seconds", "1"] : []);
     const conns = await openRawStreams(hub.url, 2000);
