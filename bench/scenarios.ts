@@ -7,8 +7,9 @@
 
 import { cpuSeconds, rssBytes } from "./proc.ts";
 import { median } from "./stats.ts";
+import { Publisher } from "./publisher.ts";
 import { SubscriberPool } from "./subscribers.ts";
-import type { Target } from "./targets.ts";
+import { sendPublish, type Target } from "./targets.ts";
 
 /** Measured values by metric name. */
 export type Metrics = Record<string, number | string>;
@@ -42,8 +43,8 @@ async function fanOut(
   expected: number,
 ): Promise<number> {
   const seq = nextSeq++;
-  pool.sentAt[seq] = performance.now();
-  await target.publish(channel, `${seq} fan-out`);
+  pool.sent(seq, performance.now());
+  await sendPublish(target.publishRequest(channel, `${seq} fan-out`));
   const complete = await until(() => pool.delivered(seq) >= expected, 30_000);
   return complete ? pool.lastDelivery - pool.sentAt[seq] : NaN;
 }
@@ -55,10 +56,15 @@ interface Burst {
   readonly ownCpu: number;
 }
 
-/** Publishes `count` numbered messages, `intervalMs` apart (0: as fast as accepted). */
+/**
+ * Publishes `count` numbered messages, `intervalMs` apart (0: each as soon as
+ * the previous one is accepted), from a worker thread, as an independent
+ * publisher would.
+ */
 async function burst(
   target: Target,
   pool: SubscriberPool,
+  publisher: Publisher,
   channel: string,
   count: number,
   intervalMs: number,
@@ -68,17 +74,13 @@ async function burst(
   const cpu = sum(pids.map(cpuSeconds));
   const ownCpu = cpuSeconds(Deno.pid);
   const startedAt = performance.now();
-  const sequences: number[] = [];
-  for (let i = 0; i < count; i++) {
-    if (intervalMs > 0) {
-      const due = startedAt + i * intervalMs;
-      if (due > performance.now()) await sleep(due - performance.now());
-    }
-    const seq = nextSeq++;
-    sequences.push(seq);
-    pool.sentAt[seq] = performance.now();
-    await target.publish(channel, `${seq} ${padding}`);
-  }
+  const sequences = Array.from({ length: count }, () => nextSeq++);
+  for (const seq of sequences) pool.expect(seq);
+  await publisher.burst(
+    sequences.map((seq) => target.publishRequest(channel, `${seq} ${padding}`)),
+    intervalMs,
+    (i, at) => pool.sent(sequences[i], at),
+  );
   return { sequences, startedAt, cpu, ownCpu };
 }
 
@@ -152,6 +154,7 @@ export function oneChannel(n: number, burstSize: number): Scenario {
     description: `${n} subscribers on one channel`,
     async run(target) {
       const { pool, metrics } = await connect(target, n, () => target.subscribePath(["bench"]));
+      using publisher = await Publisher.start();
       try {
         const expected = n - pool.failed;
         await warmUp(target, pool, "bench", expected);
@@ -159,10 +162,10 @@ export function oneChannel(n: number, burstSize: number): Scenario {
         for (let i = 0; i < 3; i++) fanouts.push(await fanOut(target, pool, "bench", expected));
         metrics["fan-out ms (one message to all)"] = median(fanouts);
         pool.latencies.clear();
-        const paced = await burst(target, pool, "bench", burstSize, 100);
+        const paced = await burst(target, pool, publisher, "bench", burstSize, 100);
         const pacedResult = await settle(target, pool, paced, expected);
         Object.assign(metrics, latency(pool), { "lost (paced burst)": pacedResult.lost });
-        const flood = await burst(target, pool, "bench", burstSize, 0);
+        const flood = await burst(target, pool, publisher, "bench", burstSize, 0);
         const floodResult = await settle(target, pool, flood, expected);
         metrics["deliveries/s (flood)"] = floodResult["deliveries/s"];
         metrics["lost (flood)"] = floodResult.lost;
@@ -188,13 +191,14 @@ export function cyclone(n: number, burstSize: number): Scenario {
         n,
         (i) => target.subscribePath(["general", rooms[i % 4]]),
       );
+      using publisher = await Publisher.start();
       try {
         const expected = n - pool.failed;
         await warmUp(target, pool, "general", expected);
         metrics["fan-out ms (general)"] = await fanOut(target, pool, "general", expected);
         metrics["fan-out ms (one room)"] = await fanOut(target, pool, "cats", Math.ceil(n / 4));
         pool.latencies.clear();
-        const paced = await burst(target, pool, "general", burstSize, 100);
+        const paced = await burst(target, pool, publisher, "general", burstSize, 100);
         const result = await settle(target, pool, paced, expected);
         Object.assign(metrics, latency(pool), { lost: result.lost });
         return metrics;
@@ -214,12 +218,13 @@ export function slowSubscriber(n: number, messages: number): Scenario {
     async run(target) {
       const { pool, metrics } = await connect(target, n, () => target.subscribePath(["bench"]));
       const stalled = new SubscriberPool(target.hostname, target.port);
+      using publisher = await Publisher.start();
       try {
         await stalled.open(1, () => target.subscribePath(["bench"]), { read: false });
         const expected = n - pool.failed;
         await warmUp(target, pool, "bench", expected);
         pool.latencies.clear();
-        const b = await burst(target, pool, "bench", messages, 10, padding);
+        const b = await burst(target, pool, publisher, "bench", messages, 10, padding);
         const result = await settle(target, pool, b, expected);
         Object.assign(metrics, latency(pool), { lost: result.lost });
         const left = await target.subscribers("bench");

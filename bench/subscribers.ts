@@ -22,8 +22,10 @@ export class SubscriberPool {
   readonly latencies = new Samples();
   /** Deliveries counted per message sequence number. */
   readonly counts: number[] = [];
-  /** When each message was sent (performance.now()). */
+  /** When each message was sent (performance.now()); NaN while expected but not yet known. */
   readonly sentAt: number[] = [];
+  /** Arrival times of messages whose send time is not known yet (sent from a worker). */
+  readonly #early = new Map<number, number[]>();
   /** Time of the last delivery seen. */
   lastDelivery = 0;
   failed = 0;
@@ -127,11 +129,27 @@ export class SubscriberPool {
     }
   }
 
+  /** Counts deliveries of `seq` from now on; its send time comes later with {@linkcode sent}. */
+  expect(seq: number): void {
+    this.sentAt[seq] = NaN;
+  }
+
+  /** Records when `seq` was sent (performance.now()), timing what arrived before this was known. */
+  sent(seq: number, at: number): void {
+    this.sentAt[seq] = at;
+    for (const arrival of this.#early.get(seq) ?? []) this.latencies.add(arrival - at);
+    this.#early.delete(seq);
+  }
+
   #deliver(seq: number): void {
     const now = performance.now();
     const sent = this.sentAt[seq];
     if (sent === undefined) return; // not a numbered message
-    this.latencies.add(now - sent);
+    if (Number.isNaN(sent)) {
+      const early = this.#early.get(seq);
+      if (early) early.push(now);
+      else this.#early.set(seq, [now]);
+    } else this.latencies.add(now - sent);
     this.counts[seq] = (this.counts[seq] ?? 0) + 1;
     this.lastDelivery = now;
   }

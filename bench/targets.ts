@@ -17,11 +17,29 @@ export interface Target {
   serverPids(): number[];
   /** Request path subscribing to `channels`. */
   subscribePath(channels: readonly string[]): string;
-  /** Publishes `data` to `channel`; resolves when the server accepted it. */
-  publish(channel: string, data: string): Promise<void>;
+  /** The HTTP request that publishes `data` to `channel` (plain data, so a worker can send it). */
+  publishRequest(channel: string, data: string): PublishRequest;
   /** Subscribers the server reports on `channel`, if it can tell. */
   subscribers(channel: string): Promise<number | undefined>;
   stop(): Promise<void>;
+}
+
+/** A publish as plain data: POST `body` to `url` with `headers`. */
+export interface PublishRequest {
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/** Sends a publish; resolves when the server accepted it. */
+export async function sendPublish(request: PublishRequest): Promise<void> {
+  const response = await fetch(request.url, {
+    method: "POST",
+    headers: request.headers,
+    body: request.body,
+  });
+  await response.body?.cancel();
+  if (!response.ok) throw new Error(`publish to ${request.url} failed: ${response.status}`);
 }
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -106,15 +124,11 @@ export async function startSseHub(transport: "serve" | "node"): Promise<Target> 
     port,
     serverPids: () => [child.pid],
     subscribePath: (channels) => `/?channels=${channels.join(",")}`,
-    async publish(channel, data) {
-      const response = await fetch(`${base}/publish`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ channel, data }),
-      });
-      await response.body?.cancel();
-      if (!response.ok) throw new Error(`publish failed: ${response.status}`);
-    },
+    publishRequest: (channel, data) => ({
+      url: `${base}/publish`,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ channel, data }),
+    }),
     async subscribers(channel) {
       const stats: [string, number][] = await (await fetch(`${base}/stats`)).json();
       return stats.find(([name]) => name === channel)?.[1] ?? 0;
@@ -196,11 +210,11 @@ http {
     port,
     serverPids: () => childPids(child.pid), // the worker
     subscribePath: (channels) => `/sub/${channels.join(",")}`,
-    async publish(channel, data) {
-      const response = await fetch(`${base}/pub/${channel}`, { method: "POST", body: data });
-      await response.body?.cancel();
-      if (!response.ok) throw new Error(`nchan publish failed: ${response.status}`);
-    },
+    publishRequest: (channel, data) => ({
+      url: `${base}/pub/${channel}`,
+      headers: { "content-type": "text/plain" },
+      body: data,
+    }),
     subscribers: () => Promise.resolve(undefined),
     async stop() {
       child.kill("SIGTERM");
