@@ -3,56 +3,86 @@
  * adapted to web `Request`s at the edge and go through the same handler as
  * every transport; only SSE streams take this transport's own path, writing
  * the shared event bytes straight to the socket, with no `ReadableStream`
- * per connection. About a fifth of the memory per idle connection of the
- * `Deno.serve` transport (see docs/benchmarks.md).
+ * per connection, and writes coalesced under load (see ./flusher.ts). About a
+ * fifth of the memory per idle connection of the `Deno.serve` transport
+ * (see docs/benchmarks.md).
  *
  * @module
  */
 
 import http from "node:http";
-import { Readable } from "node:stream";
+import { type Duplex, Readable } from "node:stream";
 import type { Handler } from "../http/handler.ts";
 import { type StreamIntent, streamIntentOf } from "../http/stream_intent.ts";
 import type { CloseReason, Subscriber } from "../subscriber.ts";
+import { type Flushable, Flusher } from "./flusher.ts";
+import { IoYield } from "./io_yield.ts";
 import type { Listener } from "./serve.ts";
 
-/** A subscriber that writes to a `node:http` response. */
-class NodeSubscriber implements Subscriber {
+/**
+ * A subscriber that writes to its `node:http` response's socket. The SSE body
+ * is unframed, so events go to the socket as they are, skipping the response
+ * object's per-write work; the socket is corked on the first write and
+ * uncorked by the {@linkcode Flusher}, so what is queued by then leaves in one
+ * `writev`.
+ */
+class NodeSubscriber implements Subscriber, Flushable {
   readonly id: string;
   readonly channels: readonly string[];
   readonly remote?: string;
   onClose?: (reason: CloseReason) => void;
   readonly #response: http.ServerResponse;
+  readonly #socket: Duplex;
+  readonly #flusher: Flusher;
   readonly #limit: number;
+  #corked = false;
   #closed = false;
 
-  constructor(intent: StreamIntent, response: http.ServerResponse) {
+  constructor(
+    intent: StreamIntent,
+    response: http.ServerResponse,
+    socket: Duplex,
+    flusher: Flusher,
+  ) {
     this.id = intent.id;
     this.channels = intent.channels;
     this.remote = intent.remote;
     this.#response = response;
+    this.#socket = socket;
+    this.#flusher = flusher;
     this.#limit = intent.maxBuffered;
   }
 
   write(bytes: Uint8Array): void {
     if (this.#closed) return;
-    if (this.#response.writableLength > this.#limit) this.close("slow");
-    else this.#response.write(bytes);
+    const socket = this.#socket;
+    if (socket.writableLength > this.#limit) return this.close("slow");
+    if (!this.#corked) {
+      this.#corked = true;
+      socket.cork();
+      this.#flusher.add(this);
+    }
+    socket.write(bytes);
+  }
+
+  flush(): void {
+    this.#corked = false;
+    this.#socket.uncork();
   }
 
   ready(): Promise<void> {
-    const res = this.#response;
-    // node:http emits "drain" only after a write found the buffer over its
+    const socket = this.#socket;
+    // A socket emits "drain" only after a write found its buffer over the
     // high-water mark (64 KiB in Deno, not configurable); wait exactly then.
-    if (this.#closed || !res.writableNeedDrain) return Promise.resolve();
+    if (this.#closed || !socket.writableNeedDrain) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
-        res.off("drain", done);
-        res.off("close", done);
+        socket.off("drain", done);
+        socket.off("close", done);
         resolve();
       };
-      res.on("drain", done);
-      res.on("close", done);
+      socket.on("drain", done);
+      socket.on("close", done);
     });
   }
 
@@ -60,7 +90,10 @@ class NodeSubscriber implements Subscriber {
     if (this.#closed) return;
     this.#closed = true;
     if (reason === "slow") this.#response.destroy();
-    else if (reason !== "client") this.#response.end();
+    else if (reason !== "client") {
+      if (this.#corked) this.flush();
+      this.#response.end();
+    }
     this.onClose?.(reason);
   }
 }
@@ -84,6 +117,7 @@ function writeStream(
   intent: StreamIntent,
   response: Response,
   res: http.ServerResponse,
+  flusher: Flusher,
 ): void {
   // An SSE body never ends on its own: send it unframed (ended by closing the
   // connection) so each event is one write, not three (chunk size, data, CRLF).
@@ -91,7 +125,7 @@ function writeStream(
   res.shouldKeepAlive = false;
   res.writeHead(response.status, Object.fromEntries(response.headers));
   res.write(intent.preamble);
-  const subscriber = new NodeSubscriber(intent, res);
+  const subscriber = new NodeSubscriber(intent, res, res.socket!, flusher);
   res.on("close", () => subscriber.close("client"));
   intent.attach(subscriber);
 }
@@ -109,13 +143,15 @@ export async function listenNode(
   handler: Handler,
   options: { hostname: string; port: number },
 ): Promise<Listener> {
+  const io = await IoYield.open();
+  const flusher = new Flusher(() => io.wait());
   const server = http.createServer(async (req, res) => {
     try {
       const response = await handler(toRequest(req), {
         remoteAddr: { hostname: req.socket.remoteAddress ?? "", port: req.socket.remotePort ?? 0 },
       });
       const intent = streamIntentOf(response);
-      if (intent) writeStream(intent, response, res);
+      if (intent) writeStream(intent, response, res, flusher);
       else await writeResponse(response, res);
     } catch {
       if (!res.headersSent) res.writeHead(500);
@@ -126,11 +162,19 @@ export async function listenNode(
   server.requestTimeout = 0;
   server.headersTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
-  const finished = new Promise<void>((resolve) => server.once("close", () => resolve()));
+  const finished = new Promise<void>((resolve) =>
+    server.once("close", () => {
+      io[Symbol.dispose]();
+      resolve();
+    })
+  );
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (error) => {
+      io[Symbol.dispose]();
+      reject(error);
+    });
     server.listen(options.port, options.hostname, () => {
-      server.off("error", reject);
+      server.removeAllListeners("error");
       resolve();
     });
   });
