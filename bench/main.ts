@@ -12,7 +12,7 @@
 import { parseArgs } from "@std/cli/parse-args";
 import { pinSelf } from "./targets.ts";
 import { cyclone, type Metrics, oneChannel, type Scenario, slowSubscriber } from "./scenarios.ts";
-import { findNchan, startNchan, startSseHub, type Target } from "./targets.ts";
+import { findNchan, SHIPPED_V8_FLAGS, startNchan, startSseHub, type Target } from "./targets.ts";
 
 const USAGE = `Usage: deno task bench [--transport serve|node|both] [--scenario NAME]
                        [--quick] [--vs nchan] [--json FILE]`;
@@ -94,6 +94,9 @@ const pinned = pinSelf();
 console.log(`# sse-hub benchmark, ${new Date().toISOString()}`);
 console.log(`machine: ${machine()}`);
 console.log(`command: deno task bench ${Deno.args.join(" ")}`);
+console.log(
+  `sse-hub runs as deployed (deno task start): ${SHIPPED_V8_FLAGS.join(" ") || "no V8 flags"}`,
+);
 console.log(
   `servers pinned to CPU 0, generator ${
     pinned ? "pinned to CPU 1" : "not pinned (no taskset)"

@@ -6,6 +6,7 @@
  * @module
  */
 
+import denoJson from "../deno.json" with { type: "json" };
 import { childPids } from "./proc.ts";
 
 /** A server under test. */
@@ -98,6 +99,13 @@ export function pinSelf(): boolean {
   }).outputSync().success;
 }
 
+/**
+ * The V8 flags sse-hub ships with (`deno task start` and the compiled binary),
+ * read from deno.json so the benchmark runs the server as it is deployed.
+ */
+export const SHIPPED_V8_FLAGS: string[] = denoJson.tasks.start.split(" ")
+  .filter((arg) => arg.startsWith("--v8-flags="));
+
 /** Starts sse-hub with the given transport. */
 export async function startSseHub(transport: "serve" | "node"): Promise<Target> {
   const port = freePort();
@@ -105,6 +113,7 @@ export async function startSseHub(transport: "serve" | "node"): Promise<Target> 
     Deno.execPath(),
     "run",
     "-A",
+    ...SHIPPED_V8_FLAGS,
     `${ROOT}main.ts`,
     "--port",
     String(port),
