@@ -19,6 +19,7 @@
 
 import { getLogger } from "@logtape/logtape";
 import type { Broker, PublishResult } from "./brokers/broker.ts";
+import { ChannelMap } from "./channel_map.ts";
 import { isClientChannel } from "./channels.ts";
 import { encodeComment, encodeEvent, encodePreamble } from "./encode.ts";
 import type { HubEvent, Message } from "./event.ts";
@@ -77,7 +78,7 @@ export class Hub {
     publishToWrite: new Histogram(),
   };
   readonly #heartbeatMs: number;
-  readonly #channels = new Map<string, Set<Subscriber>>();
+  readonly #channels = new ChannelMap<Subscriber>();
   readonly #subscribers = new Set<Subscriber>();
   /** Subscribers whose replay is in flight: live events wait here. */
   readonly #replaying = new Map<Subscriber, HubEvent[]>();
@@ -132,7 +133,7 @@ export class Hub {
 
   /** Subscribers on `channel` right now. */
   subscribers(channel: string): number {
-    return this.#channels.get(channel)?.size ?? 0;
+    return this.#channels.count(channel);
   }
 
   /**
@@ -141,8 +142,8 @@ export class Hub {
    */
   stats(): [string, number][] {
     const out: [string, number][] = [];
-    for (const [name, subs] of this.#channels) {
-      if (!isClientChannel(name)) out.push([name, subs.size]);
+    for (const name of this.#channels.names()) {
+      if (!isClientChannel(name)) out.push([name, this.#channels.count(name)]);
     }
     return out;
   }
@@ -167,14 +168,10 @@ export class Hub {
       this.#lifetimes.set(sub, setTimeout(() => sub.close("lifetime"), lifetime));
     }
     for (const channel of sub.channels) {
-      let subs = this.#channels.get(channel);
-      if (!subs) {
-        subs = new Set();
-        this.#channels.set(channel, subs);
+      if (this.#channels.add(channel, sub)) {
         if (isClientChannel(channel)) this.#clientChannels++;
         this.broker.watch(channel);
       }
-      subs.add(sub);
     }
     log.debug("connect {id} channels={channels} lastEventId={lastEventId}", {
       id: sub.id,
@@ -199,16 +196,13 @@ export class Hub {
     const { channels, bytes } = event;
     let delivered = 0;
     if (channels.length === 1) {
-      const subs = this.#channels.get(channels[0]);
-      if (subs) {
-        for (const sub of subs) delivered += this.#write(sub, event, bytes);
+      for (const sub of this.#channels.members(channels[0])) {
+        delivered += this.#write(sub, event, bytes);
       }
     } else {
       const seen = new Set<Subscriber>();
       for (const channel of channels) {
-        const subs = this.#channels.get(channel);
-        if (!subs) continue;
-        for (const sub of subs) {
+        for (const sub of this.#channels.members(channel)) {
           if (seen.has(sub)) continue;
           seen.add(sub);
           delivered += this.#write(sub, event, bytes);
@@ -233,7 +227,7 @@ export class Hub {
     const seen = new Set<Subscriber>();
     let delivered = 0;
     for (const channel of channels) {
-      for (const sub of this.#channels.get(channel) ?? []) {
+      for (const sub of this.#channels.members(channel)) {
         if (seen.has(sub)) continue;
         seen.add(sub);
         const bytes = render(sub);
@@ -363,11 +357,7 @@ export class Hub {
     clearTimeout(this.#lifetimes.get(sub));
     this.#lifetimes.delete(sub);
     for (const channel of sub.channels) {
-      const subs = this.#channels.get(channel);
-      if (!subs) continue;
-      subs.delete(sub);
-      if (subs.size === 0) {
-        this.#channels.delete(channel);
+      if (this.#channels.delete(channel, sub)) {
         if (isClientChannel(channel)) this.#clientChannels--;
         this.broker.unwatch(channel);
       }
