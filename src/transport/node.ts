@@ -10,6 +10,7 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import http from "node:http";
 import { type Duplex, Readable } from "node:stream";
 import type { Handler } from "../http/handler.ts";
@@ -18,6 +19,21 @@ import type { CloseReason, Subscriber } from "../subscriber.ts";
 import { type Flushable, Flusher } from "./flusher.ts";
 import { IoYield } from "./io_yield.ts";
 import type { Listener } from "./serve.ts";
+
+/**
+ * Node streams wrap every `Uint8Array` written in a new `Buffer` view; a
+ * fan-out writes one event's bytes to every socket in turn, so one view per
+ * event, kept until the next, spares one allocation per subscriber.
+ */
+let lastBytes: Uint8Array | undefined;
+let lastBuffer: Buffer | undefined;
+function asBuffer(bytes: Uint8Array): Buffer {
+  if (bytes !== lastBytes) {
+    lastBytes = bytes;
+    lastBuffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  return lastBuffer!;
+}
 
 /**
  * A subscriber that writes to its `node:http` response's socket. The SSE body
@@ -62,7 +78,7 @@ class NodeSubscriber implements Subscriber, Flushable {
       socket.cork();
       this.#flusher.add(this);
     }
-    socket.write(bytes);
+    socket.write(asBuffer(bytes));
   }
 
   flush(): void {
