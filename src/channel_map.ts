@@ -7,10 +7,11 @@
  * @example
  * ```ts
  * import { ChannelMap } from "./channel_map.ts";
- * const channels = new ChannelMap<string>();
- * channels.add("news", "a"); // true: a new channel
- * channels.add("news", "b"); // false
- * [...channels.members("news")]; // ["a", "b"]
+ * const [alice, bob] = [{ name: "alice" }, { name: "bob" }];
+ * const channels = new ChannelMap<{ name: string }>();
+ * channels.add("news", alice); // true: a new channel
+ * channels.add("news", bob); // false
+ * [...channels.members("news")]; // [alice, bob]
  * channels.count("news"); // 2
  * ```
  *
