@@ -38,9 +38,10 @@ function asBuffer(bytes: Uint8Array): Buffer {
 /**
  * A subscriber that writes to its `node:http` response's socket. The SSE body
  * is unframed, so events go to the socket as they are, skipping the response
- * object's per-write work; the socket is corked on the first write and
- * uncorked by the {@linkcode Flusher}, so what is queued by then leaves in one
- * `writev`.
+ * object's per-write work. A write waits for the {@linkcode Flusher}'s pass:
+ * the first event of a pass is held as it is and written alone (the idle
+ * case: one plain write); a second one corks the socket, so all that the pass
+ * finds leaves in one `writev`.
  */
 class NodeSubscriber implements Subscriber, Flushable {
   readonly id: string;
@@ -51,6 +52,8 @@ class NodeSubscriber implements Subscriber, Flushable {
   readonly #socket: Duplex;
   readonly #flusher: Flusher;
   readonly #limit: number;
+  /** The first event since the last flush, while it is the only one. */
+  #held: Buffer | undefined;
   #corked = false;
   #closed = false;
 
@@ -73,17 +76,29 @@ class NodeSubscriber implements Subscriber, Flushable {
     if (this.#closed) return;
     const socket = this.#socket;
     if (socket.writableLength > this.#limit) return this.close("slow");
-    if (!this.#corked) {
+    const buffer = asBuffer(bytes);
+    if (this.#corked) {
+      socket.write(buffer);
+    } else if (this.#held === undefined) {
+      this.#held = buffer;
+      this.#flusher.add(this);
+    } else {
       this.#corked = true;
       socket.cork();
-      this.#flusher.add(this);
+      socket.write(this.#held);
+      socket.write(buffer);
+      this.#held = undefined;
     }
-    socket.write(asBuffer(bytes));
   }
 
   flush(): void {
-    this.#corked = false;
-    this.#socket.uncork();
+    if (this.#corked) {
+      this.#corked = false;
+      this.#socket.uncork();
+    } else if (this.#held !== undefined) {
+      this.#socket.write(this.#held);
+      this.#held = undefined;
+    }
   }
 
   ready(): Promise<void> {
@@ -107,7 +122,7 @@ class NodeSubscriber implements Subscriber, Flushable {
     this.#closed = true;
     if (reason === "slow") this.#response.destroy();
     else if (reason !== "client") {
-      if (this.#corked) this.flush();
+      this.flush();
       this.#response.end();
     }
     this.onClose?.(reason);
