@@ -79,6 +79,8 @@ export class Hub {
   };
   readonly #heartbeatMs: number;
   readonly #channels = new ChannelMap<Subscriber>();
+  /** Channels the broker is still starting to listen to (not counted yet). */
+  readonly #watching = new Map<string, Promise<void>>();
   readonly #subscribers = new Set<Subscriber>();
   /** Subscribers whose replay is in flight: live events wait here. */
   readonly #replaying = new Map<Subscriber, HubEvent[]>();
@@ -131,9 +133,13 @@ export class Hub {
     return this.#perAddress.get(remote) ?? 0;
   }
 
-  /** Subscribers on `channel` right now. */
+  /**
+   * Subscribers on `channel` right now, counted once the broker listens to
+   * the channel (a new channel counts 0 until its queue binding or SUBSCRIBE
+   * is in place), so a count means that a publish from anywhere reaches them.
+   */
   subscribers(channel: string): number {
-    return this.#channels.count(channel);
+    return this.#watching.has(channel) ? 0 : this.#channels.count(channel);
   }
 
   /**
@@ -143,7 +149,9 @@ export class Hub {
   stats(): [string, number][] {
     const out: [string, number][] = [];
     for (const name of this.#channels.names()) {
-      if (!isClientChannel(name)) out.push([name, this.#channels.count(name)]);
+      if (!isClientChannel(name) && !this.#watching.has(name)) {
+        out.push([name, this.#channels.count(name)]);
+      }
     }
     return out;
   }
@@ -170,7 +178,7 @@ export class Hub {
     for (const channel of sub.channels) {
       if (this.#channels.add(channel, sub)) {
         if (isClientChannel(channel)) this.#clientChannels++;
-        this.broker.watch(channel);
+        this.#watch(channel);
       }
     }
     log.debug("connect {id} channels={channels} lastEventId={lastEventId}", {
@@ -359,11 +367,22 @@ export class Hub {
     for (const channel of sub.channels) {
       if (this.#channels.delete(channel, sub)) {
         if (isClientChannel(channel)) this.#clientChannels--;
+        this.#watching.delete(channel);
         this.broker.unwatch(channel);
       }
     }
     this.counters.closed[reason]++;
     log.debug("disconnect {id} reason={reason}", { id: sub.id, reason });
+  }
+
+  /** Asks the broker for `channel`'s events; counts it once they flow. */
+  #watch(channel: string): void {
+    const pending = this.broker.watch(channel);
+    if (!pending) return;
+    this.#watching.set(channel, pending);
+    pending.finally(() => {
+      if (this.#watching.get(channel) === pending) this.#watching.delete(channel);
+    });
   }
 
   #beat(): void {

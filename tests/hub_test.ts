@@ -206,3 +206,26 @@ Deno.test("a subscriber that closes itself while being written to is removed cle
   assertEquals(hub.subscribers("a"), 1);
   hub.close();
 });
+
+/** A memory broker whose channel subscriptions complete when the test says so. */
+class SlowWatchBroker extends MemoryBroker {
+  readonly bound = new Map<string, () => void>();
+  override watch(channel: string): Promise<void> {
+    return new Promise((resolve) => this.bound.set(channel, resolve));
+  }
+}
+
+Deno.test("a channel's subscribers are counted once the broker listens to it, and get events before", async () => {
+  const broker = new SlowWatchBroker({ historySize: 10 });
+  const hub = new Hub({ broker, heartbeatMs: 0 });
+  await hub.start();
+  const sub = new Recorder("1", ["news"]);
+  await hub.subscribe(sub);
+  assertEquals([hub.subscribers("news"), hub.stats()], [0, []]);
+  await hub.publish({ channels: ["news"], data: "early" });
+  assertEquals(sub.text.length, 1, "delivery does not wait for the count");
+  broker.bound.get("news")!();
+  await Promise.resolve();
+  assertEquals([hub.subscribers("news"), hub.stats()], [1, [["news", 1]]]);
+  hub.close();
+});

@@ -150,10 +150,10 @@ export class AmqpBroker implements Broker {
     return Promise.resolve(this.#history.since(lastEventId, channels));
   }
 
-  watch(channel: string): void {
+  async watch(channel: string): Promise<void> {
     this.#watched.add(channel);
     if (this.#options.exchangeType === "fanout") return;
-    this.#channel?.bindQueue(this.#queue, this.#options.exchange, channel).catch((error) =>
+    await this.#channel?.bindQueue(this.#queue, this.#options.exchange, channel).catch((error) =>
       log.warning("cannot bind {channel}: {error}", { channel, error: error.message })
     );
   }

@@ -36,8 +36,12 @@ export interface Broker {
   publish(message: Message): Promise<PublishResult>;
   /** Events after `lastEventId` on `channels`, oldest first, with a gap flag. */
   replay(channels: readonly string[], lastEventId: string): Promise<Replay>;
-  /** The hub has a first local subscriber on `channel`. */
-  watch(channel: string): void;
+  /**
+   * The hub has a first local subscriber on `channel`. A broker that must
+   * ask its server first (a queue binding, a SUBSCRIBE) returns a promise
+   * that settles once the channel's events reach this instance.
+   */
+  watch(channel: string): void | Promise<void>;
   /** The hub's last local subscriber on `channel` left. */
   unwatch(channel: string): void;
   /** Disconnects; pending work is abandoned. */

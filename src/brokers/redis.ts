@@ -182,13 +182,13 @@ export class RedisBroker implements Broker {
     return evicted(info, lastEventId) ? { events, gap: "evicted" } : { events };
   }
 
-  watch(channel: string): void {
+  async watch(channel: string): Promise<void> {
     const name = this.#options.prefix + channel;
     // Per-connection client: channels get sse-hub's own events through the
     // events channel; a SUBSCRIBE for each connection would only serve raw
     // PUBLISHes to them.
     if (name === this.#eventsChannel || isClientChannel(channel)) return;
-    this.#subscriber.subscribe(name).catch((error: Error) =>
+    await this.#subscriber.subscribe(name).catch((error: Error) =>
       log.warning("cannot subscribe to Redis channel {name}: {error}", {
         name,
         error: error.message,
