@@ -1,7 +1,8 @@
 /**
- * Write coalescing for the lean transport. A subscriber's socket is corked on
- * its first write and uncorked later by one time-sliced {@linkcode Flusher}
- * pass over every corked socket, so:
+ * Write coalescing for the lean transport. A subscriber's writes wait for one
+ * time-sliced {@linkcode Flusher} pass over every subscriber that has
+ * something queued (./node.ts holds the first event, and corks the socket
+ * for more), so:
  *
  * - `Hub.dispatch` only queues references to the shared event bytes: a
  *   publish is answered after a few microseconds per subscriber, not after
