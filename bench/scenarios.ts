@@ -159,8 +159,11 @@ export function oneChannel(n: number, burstSize: number): Scenario {
         const expected = n - pool.failed;
         await warmUp(target, pool, "bench", expected);
         const fanouts = [];
+        const cpuBefore = sum(target.serverPids().map(cpuSeconds));
         for (let i = 0; i < 3; i++) fanouts.push(await fanOut(target, pool, "bench", expected));
+        const cpu = sum(target.serverPids().map(cpuSeconds)) - cpuBefore;
         metrics["fan-out ms (one message to all)"] = median(fanouts);
+        metrics["server CPU µs/delivery, one at a time"] = (cpu / (3 * expected)) * 1e6;
         pool.latencies.clear();
         const paced = await burst(target, pool, publisher, "bench", burstSize, 100);
         const pacedResult = await settle(target, pool, paced, expected);
