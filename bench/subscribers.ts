@@ -31,7 +31,6 @@ export class SubscriberPool {
   /** Time of the last delivery seen. */
   lastDelivery = 0;
   failed = 0;
-  ended = 0;
   readonly #sockets: net.Socket[] = [];
   readonly #hostname: string;
   readonly #port: number;
@@ -100,10 +99,7 @@ export class SubscriberPool {
         this.#scan(chunk, chunk.length, state);
       });
       socket.on("error", () => answer(false));
-      socket.on("close", () => {
-        answer(false);
-        this.ended++;
-      });
+      socket.on("close", () => answer(false));
     });
   }
 
