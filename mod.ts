@@ -27,6 +27,7 @@
  * @module
  */
 
+import { concat } from "@std/bytes/concat";
 import { MemoryBroker } from "./src/brokers/memory.ts";
 import { createBroker } from "./src/brokers/create.ts";
 import { parseChannelList } from "./src/channels.ts";
@@ -114,8 +115,7 @@ export class Hub<P = unknown> {
       encodePreamble(this.#retryMs, "sse-hub"),
       ...(options.initialData ?? []).map((data) => encodeEvent({ data })),
     ];
-    const preamble = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-    chunks.reduce((offset, c) => (preamble.set(c, offset), offset + c.byteLength), 0);
+    const preamble = concat(chunks) as Uint8Array<ArrayBuffer>;
     return openStream({
       id: `lib${++streams}`,
       channels: list,

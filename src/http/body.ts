@@ -4,6 +4,7 @@
  * @module
  */
 
+import { concat } from "@std/bytes/concat";
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from "../errors.ts";
 
 /** A parsed body: JSON value or form fields. */
@@ -47,13 +48,7 @@ export async function readBytes(
     chunks.push(value);
   }
   if (chunks.length === 1) return chunks[0];
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
+  return concat(chunks) as Uint8Array<ArrayBuffer>;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });

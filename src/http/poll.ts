@@ -9,6 +9,7 @@
  * @module
  */
 
+import { concat } from "@std/bytes/concat";
 import type { Config } from "../config/options.ts";
 import { encodePreamble } from "../encode.ts";
 import { HEARTBEAT, type Hub } from "../hub.ts";
@@ -89,13 +90,7 @@ export async function poll(
     sub.close("client");
   }
   const preamble = encodePreamble(config.retry, sub.size > 0 ? "sse-hub poll" : "no events");
-  const body = new Uint8Array(preamble.byteLength + sub.size);
-  body.set(preamble);
-  let offset = preamble.byteLength;
-  for (const chunk of sub.chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
+  const body = concat([preamble, ...sub.chunks]) as Uint8Array<ArrayBuffer>;
   return new Response(body, {
     headers: {
       "content-type": "text/event-stream; charset=utf-8",

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { concat } from "@std/bytes/concat";
 import { CLIENT_PREFIX, isClientChannel, parseChannelList } from "../channels.ts";
 import type { Config } from "../config/options.ts";
 import { encodeEvent, encodePreamble } from "../encode.ts";
@@ -128,9 +129,7 @@ export async function subscribe(
   if (stopped.has(client)) return new Response(null, { status: 204 });
   const preamble = encodePreamble(config.retry, "sse-hub");
   const hello = encodeEvent({ event: CLIENT_EVENT, data: JSON.stringify({ client }) });
-  const first = new Uint8Array(preamble.byteLength + hello.byteLength);
-  first.set(preamble);
-  first.set(hello, preamble.byteLength);
+  const first = concat([preamble, hello]) as Uint8Array<ArrayBuffer>;
   return streamResponse({
     id: `c${++connections}`,
     channels: [...channels, CLIENT_PREFIX + client],

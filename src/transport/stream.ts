@@ -16,6 +16,7 @@
  * @module
  */
 
+import { concat } from "@std/bytes/concat";
 import type { StreamIntent } from "../http/stream_intent.ts";
 import type { CloseReason, Subscriber } from "../subscriber.ts";
 
@@ -32,17 +33,9 @@ export function joinShared(parts: readonly Uint8Array[]): Uint8Array {
     lastJoined !== undefined && parts.length === lastParts.length &&
     parts.every((part, i) => part === lastParts[i])
   ) return lastJoined;
-  let length = 0;
-  for (const part of parts) length += part.byteLength;
-  const joined = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    joined.set(part, offset);
-    offset += part.byteLength;
-  }
   lastParts = [...parts];
-  lastJoined = joined;
-  return joined;
+  lastJoined = concat(lastParts) as Uint8Array<ArrayBuffer>;
+  return lastJoined;
 }
 
 class StreamSubscriber implements Subscriber {
