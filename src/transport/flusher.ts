@@ -29,6 +29,7 @@
  */
 
 import { setImmediate } from "node:timers";
+import { immediate } from "./io_yield.ts";
 
 /** Something with queued bytes to send. */
 export interface Flushable {
@@ -54,7 +55,7 @@ export class Flusher {
    * ./io_yield.ts); by default, after `setImmediate`.
    */
   constructor(yieldToIo?: () => Promise<void>) {
-    this.#yieldToIo = yieldToIo ?? (() => new Promise((resolve) => setImmediate(resolve)));
+    this.#yieldToIo = yieldToIo ?? immediate;
   }
 
   /** Queues `item` for the current or next pass; add it again only after its `flush` ran. */
@@ -101,7 +102,7 @@ export class Flusher {
       try {
         await this.#yieldToIo();
       } catch {
-        await new Promise((resolve) => setImmediate(resolve));
+        await immediate();
       }
     }
   }

@@ -25,6 +25,11 @@ import { setImmediate } from "node:timers";
 
 const ONE_BYTE = new Uint8Array(1);
 
+/** Resolves after `setImmediate`: a yield to JavaScript only (see above). */
+export function immediate(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Yields to socket I/O through a loopback socket pair; falls back to `setImmediate`. */
 export class IoYield implements Disposable {
   readonly #pair?: { writer: Deno.Conn; reader: Deno.Conn };
@@ -52,7 +57,7 @@ export class IoYield implements Disposable {
 
   /** Resolves after the runtime had a chance to serve ready sockets. */
   async wait(): Promise<void> {
-    if (!this.#pair) return new Promise((resolve) => setImmediate(resolve));
+    if (!this.#pair) return immediate();
     await this.#pair.writer.write(ONE_BYTE);
     await this.#pair.reader.read(this.#buffer);
   }
