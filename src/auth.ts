@@ -4,7 +4,7 @@
  * @module
  */
 
-import { UnauthorizedError } from "./errors.ts";
+import { UnauthorizedError } from "./http/errors.ts";
 
 const encoder = new TextEncoder();
 

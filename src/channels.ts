@@ -8,7 +8,7 @@
  * @module
  */
 
-import { BadRequestError } from "./errors.ts";
+import { ProtocolError } from "./errors.ts";
 
 /** Prefix of the channel that reaches one connection: `client:<token>`. */
 export const CLIENT_PREFIX = "client:";
@@ -28,35 +28,35 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
  * Returns `name` if it is a valid channel name, otherwise throws
- * {@linkcode BadRequestError} saying what is wrong with it.
+ * {@linkcode ProtocolError} saying what is wrong with it.
  */
 export function validateChannel(name: string): string {
   if (name.length === 0) {
-    throw new BadRequestError("channel name is empty; give a non-empty name");
+    throw new ProtocolError("channel name is empty; give a non-empty name");
   }
   if (name.length > MAX_CHANNEL_LENGTH) {
-    throw new BadRequestError(
+    throw new ProtocolError(
       `channel name ${
         JSON.stringify(name.slice(0, 40) + "…")
       } is ${name.length} characters long; the limit is ${MAX_CHANNEL_LENGTH}`,
     );
   }
   if (CONTROL.test(name)) {
-    throw new BadRequestError(
+    throw new ProtocolError(
       `channel name ${
         JSON.stringify(name)
       } contains a control character; use printable characters only`,
     );
   }
   if (name.includes("\uFFFD")) {
-    throw new BadRequestError(
+    throw new ProtocolError(
       `channel name ${
         JSON.stringify(name)
       } contains U+FFFD: the URL probably held bytes that are not UTF-8; percent-encode UTF-8`,
     );
   }
   if (name.includes(",")) {
-    throw new BadRequestError(
+    throw new ProtocolError(
       `channel name ${
         JSON.stringify(name)
       } contains ','; commas separate channels, so a name cannot hold one`,
@@ -86,7 +86,7 @@ export function parseChannelList(
     }
   }
   if (seen.size > maxChannels) {
-    throw new BadRequestError(
+    throw new ProtocolError(
       `${seen.size} channels requested; at most ${maxChannels} are allowed per request (--max-channels)`,
     );
   }

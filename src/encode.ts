@@ -13,7 +13,7 @@
  * @module
  */
 
-import { BadRequestError } from "./errors.ts";
+import { ProtocolError } from "./errors.ts";
 
 const encoder = new TextEncoder();
 const LINE_BREAK = /\r\n|\r|\n/;
@@ -30,12 +30,12 @@ export interface EventFields {
 }
 
 /**
- * Throws {@linkcode BadRequestError} when a single-line field (`event`, `id`)
+ * Throws {@linkcode ProtocolError} when a single-line field (`event`, `id`)
  * holds a line break, which would split or forge an event on the wire.
  */
 export function assertSingleLine(name: string, value: string): void {
   if (HAS_LINE_BREAK.test(value)) {
-    throw new BadRequestError(
+    throw new ProtocolError(
       `${name} must be a single line; remove the CR/LF characters from ${
         JSON.stringify(value.slice(0, 60))
       }`,

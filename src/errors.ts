@@ -1,101 +1,40 @@
 /**
- * Errors that callers branch on. Every HTTP-facing failure is an
- * {@linkcode HttpError} carrying its status, so the router turns any of them
- * into a response in one place (`src/http/respond.ts`).
+ * Domain errors: what code below the HTTP layer throws when input breaks the
+ * protocol, a dependency is down, or the configuration is wrong. They know
+ * nothing of HTTP; `src/http/respond.ts` maps them to statuses in one place
+ * (400 and 503), and the CLI maps {@linkcode ConfigError} to exit code 2.
  *
  * @module
  */
 
-/** A failure that maps to one HTTP status and a message meant for the client. */
-export class HttpError extends Error {
-  /** HTTP status code to answer with. */
-  readonly status: number;
-  /** Extra response headers (e.g. `Retry-After`, `Allow`). */
-  readonly headers: Record<string, string>;
-
-  constructor(
-    status: number,
-    message: string,
-    headers: Record<string, string> = {},
-  ) {
+/**
+ * Input that breaks the SSE protocol or sse-hub's naming rules (a line break
+ * in an event type, an empty channel name…). A `SyntaxError`, as Deno std
+ * throws for the same violations; the message names the bad value and the fix.
+ *
+ * @example
+ * ```ts
+ * import { ProtocolError } from "./errors.ts";
+ * const error = new ProtocolError("channel name is empty; give a non-empty name");
+ * error instanceof SyntaxError; // true
+ * ```
+ */
+export class ProtocolError extends SyntaxError {
+  constructor(message: string) {
     super(message);
-    this.name = new.target.name;
-    this.status = status;
-    this.headers = headers;
+    this.name = "ProtocolError";
   }
 }
 
-/** 400: the request is malformed; the message names the bad value. */
-export class BadRequestError extends HttpError {
-  constructor(message: string) {
-    super(400, message);
-  }
-}
+/** The broker cannot take or deliver events right now; retrying later may work. */
+export class UnavailableError extends Error {
+  /** Seconds after which a retry makes sense. */
+  readonly retryAfterSeconds: number;
 
-/** 401: a credential is missing or wrong. */
-export class UnauthorizedError extends HttpError {
-  constructor(message: string, scheme = "Bearer") {
-    super(401, message, { "www-authenticate": scheme });
-  }
-}
-
-/** 403: the credential is valid but does not grant this. */
-export class ForbiddenError extends HttpError {
-  constructor(message: string) {
-    super(403, message);
-  }
-}
-
-/** 404: nothing is served at this path. */
-export class NotFoundError extends HttpError {
-  constructor(message: string) {
-    super(404, message);
-  }
-}
-
-/** 405: the path exists but not for this method. */
-export class MethodNotAllowedError extends HttpError {
-  constructor(method: string, allowed: readonly string[]) {
-    super(
-      405,
-      `method ${method} is not allowed here; use ${allowed.join(" or ")}`,
-      { allow: allowed.join(", ") },
-    );
-  }
-}
-
-/** 413: the body or message is larger than the configured limit. */
-export class PayloadTooLargeError extends HttpError {
-  constructor(message: string) {
-    super(413, message);
-  }
-}
-
-/** 414: the URL is longer than the server reads. */
-export class UriTooLongError extends HttpError {
-  constructor(message: string) {
-    super(414, message);
-  }
-}
-
-/** 415: the body's content type is not one we parse. */
-export class UnsupportedMediaTypeError extends HttpError {
-  constructor(message: string) {
-    super(415, message);
-  }
-}
-
-/** 429: too many requests; retry after the given number of seconds. */
-export class TooManyRequestsError extends HttpError {
-  constructor(message: string, retryAfterSeconds: number) {
-    super(429, message, { "retry-after": String(retryAfterSeconds) });
-  }
-}
-
-/** 503: a dependency (e.g. the broker) is down, or the server is draining. */
-export class ServiceUnavailableError extends HttpError {
   constructor(message: string, retryAfterSeconds = 5) {
-    super(503, message, { "retry-after": String(retryAfterSeconds) });
+    super(message);
+    this.name = "UnavailableError";
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 

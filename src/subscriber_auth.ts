@@ -18,7 +18,8 @@ import { getCookies } from "@std/http/cookie";
 import { errors, importSPKI, type JWTPayload, jwtVerify } from "jose";
 import { type ChannelPattern, compilePattern, matchesAny } from "./channel_patterns.ts";
 import type { Config } from "./config/options.ts";
-import { ConfigError, ForbiddenError, UnauthorizedError } from "./errors.ts";
+import { ConfigError } from "./errors.ts";
+import { ForbiddenError, UnauthorizedError } from "./http/errors.ts";
 
 /** What a verified token allows. */
 export interface Grant {

@@ -1,7 +1,7 @@
 import { assertEquals, assertThrows } from "@std/assert";
 import { ServerSentEventParseStream } from "@std/http/server-sent-event-parse-stream";
 import { encodeComment, encodeEvent, encodePreamble } from "../src/encode.ts";
-import { BadRequestError } from "../src/errors.ts";
+import { ProtocolError } from "../src/errors.ts";
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
@@ -40,9 +40,9 @@ Deno.test("a leading space in data is kept by the space after the colon", async 
 });
 
 Deno.test("an event type or id holding CR or LF is rejected, never written", () => {
-  assertThrows(() => encodeEvent({ event: "a\nid: 9", data: "x" }), BadRequestError, "event");
-  assertThrows(() => encodeEvent({ event: "a\rb", data: "x" }), BadRequestError, "event");
-  assertThrows(() => encodeEvent({ id: "1\n", data: "x" }), BadRequestError, "id");
+  assertThrows(() => encodeEvent({ event: "a\nid: 9", data: "x" }), ProtocolError, "event");
+  assertThrows(() => encodeEvent({ event: "a\rb", data: "x" }), ProtocolError, "event");
+  assertThrows(() => encodeEvent({ id: "1\n", data: "x" }), ProtocolError, "id");
 });
 
 Deno.test("a comment is written as colon lines that parsers ignore as data", async () => {

@@ -22,7 +22,7 @@
 import { getLogger } from "@logtape/logtape";
 import amqp from "amqplib";
 import { Buffer } from "node:buffer";
-import { ServiceUnavailableError } from "../errors.ts";
+import { UnavailableError } from "../errors.ts";
 import { createEvent, type HubEvent, type Message } from "../event.ts";
 import { History, type Replay } from "../history.ts";
 import { IdClock } from "../ids.ts";
@@ -119,7 +119,7 @@ export class AmqpBroker implements Broker {
   async publish(message: Message): Promise<PublishResult> {
     const channel = this.#channel;
     if (!channel) {
-      throw new ServiceUnavailableError(
+      throw new UnavailableError(
         "RabbitMQ is unavailable; the message was not published, retry later",
       );
     }
@@ -139,7 +139,7 @@ export class AmqpBroker implements Broker {
       await channel.waitForConfirms();
     } catch (error) {
       this.#waiting.get(token)?.({ delivered: 0 });
-      throw new ServiceUnavailableError(
+      throw new UnavailableError(
         `RabbitMQ did not take the message: ${(error as Error).message}; retry later`,
       );
     }

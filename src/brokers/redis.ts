@@ -20,7 +20,7 @@
 import { getLogger } from "@logtape/logtape";
 import { Redis } from "ioredis";
 import { isClientChannel } from "../channels.ts";
-import { ServiceUnavailableError } from "../errors.ts";
+import { UnavailableError } from "../errors.ts";
 import { createEvent, type HubEvent, type Message } from "../event.ts";
 import type { Replay } from "../history.ts";
 import { compareIds, parseId } from "../ids.ts";
@@ -140,7 +140,7 @@ export class RedisBroker implements Broker {
 
   async publish(message: Message): Promise<PublishResult> {
     if (this.#commands.status !== "ready") {
-      throw new ServiceUnavailableError(
+      throw new UnavailableError(
         `Redis is unavailable (${this.#commands.status}); the message was not published, retry later`,
       );
     }
@@ -158,7 +158,7 @@ export class RedisBroker implements Broker {
         message.data,
       );
     } catch (error) {
-      throw new ServiceUnavailableError(
+      throw new UnavailableError(
         `Redis did not take the message: ${(error as Error).message}; retry later`,
       );
     }

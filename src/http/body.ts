@@ -5,7 +5,7 @@
  */
 
 import { concat } from "@std/bytes/concat";
-import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from "../errors.ts";
+import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from "./errors.ts";
 
 /** A parsed body: JSON value or form fields. */
 export type ParsedBody =

@@ -10,7 +10,7 @@
 import { checkPublishKey, offeredKey } from "../auth.ts";
 import { CLIENT_PREFIX } from "../channels.ts";
 import type { Config } from "../config/options.ts";
-import { BadRequestError } from "../errors.ts";
+import { BadRequestError } from "./errors.ts";
 import type { Hub } from "../hub.ts";
 import type { StopList } from "../stop_list.ts";
 import { readBody } from "./body.ts";

@@ -6,7 +6,7 @@
  */
 
 import type { Config } from "../config/options.ts";
-import { MethodNotAllowedError, NotFoundError, UriTooLongError } from "../errors.ts";
+import { MethodNotAllowedError, NotFoundError, UriTooLongError } from "./errors.ts";
 import type { Hub } from "../hub.ts";
 import { StopList } from "../stop_list.ts";
 import { SubscriberAuth } from "../subscriber_auth.ts";

@@ -9,7 +9,7 @@ import { checkPublishKey, looksLikeJwt, offeredKey, timingSafeEqual } from "../a
 import { validateChannel } from "../channels.ts";
 import type { Config } from "../config/options.ts";
 import { assertSingleLine } from "../encode.ts";
-import { BadRequestError, PayloadTooLargeError, TooManyRequestsError } from "../errors.ts";
+import { BadRequestError, PayloadTooLargeError, TooManyRequestsError } from "./errors.ts";
 import type { Message } from "../event.ts";
 import type { Hub } from "../hub.ts";
 import type { RateLimiter } from "../rate_limit.ts";

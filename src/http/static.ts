@@ -5,7 +5,7 @@
  * @module
  */
 
-import { NotFoundError } from "../errors.ts";
+import { NotFoundError } from "./errors.ts";
 import { type Asset, loadAssets } from "./assets.ts";
 
 /** How long browsers may use an asset without asking again. */

@@ -10,7 +10,7 @@ import { concat } from "@std/bytes/concat";
 import { CLIENT_PREFIX, isClientChannel, parseChannelList } from "../channels.ts";
 import type { Config } from "../config/options.ts";
 import { encodeEvent, encodePreamble } from "../encode.ts";
-import { BadRequestError, ServiceUnavailableError, TooManyRequestsError } from "../errors.ts";
+import { BadRequestError, ServiceUnavailableError, TooManyRequestsError } from "./errors.ts";
 import type { Hub } from "../hub.ts";
 import type { StopList } from "../stop_list.ts";
 import type { SubscriberAuth } from "../subscriber_auth.ts";
