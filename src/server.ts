@@ -1,5 +1,6 @@
 /**
- * Builds a running sse-hub from a config: broker, hub, routes, transport.
+ * Runs an sse-hub app (`app.ts`) on a transport: listening, Graphite export,
+ * graceful drain and shutdown.
  *
  * @example
  * ```ts ignore
@@ -13,13 +14,11 @@
  * @module
  */
 
-import type { Broker } from "./brokers/broker.ts";
-import { createBroker } from "./brokers/create.ts";
+import { type AppOptions, createApp } from "./app.ts";
 import type { Config } from "./config/options.ts";
 import { ConfigError } from "./errors.ts";
 import { startGraphiteExport } from "./graphite.ts";
-import { createHandler } from "./http/handler.ts";
-import { Hub } from "./hub.ts";
+import type { Hub } from "./hub.ts";
 import { listenNode } from "./transport/node.ts";
 import { type Listener, listenServe } from "./transport/serve.ts";
 
@@ -59,26 +58,18 @@ function readTls(config: Config): { cert: string; key: string } | undefined {
 /** Starts sse-hub as configured. */
 export async function startServer(
   config: Config,
-  options: { broker?: Broker } = {},
+  options: AppOptions = {},
 ): Promise<RunningServer> {
-  const broker = options.broker ?? createBroker(config);
-  const hub = new Hub({
-    broker,
-    heartbeatMs: config.heartbeat,
-    maxLifetimeMs: config.maxLifetime,
-    retryMs: config.retry,
-  });
-  await hub.start();
+  const app = await createApp(config, options);
+  const { hub } = app;
   let listener: Listener;
   try {
-    const handler = createHandler({ config, hub });
     const address = { hostname: config.listen, port: config.port };
     listener = config.transport === "node"
-      ? await listenNode(handler, address)
-      : listenServe(handler, { ...address, tls: readTls(config) });
+      ? await listenNode(app.handler, address)
+      : listenServe(app.handler, { ...address, tls: readTls(config) });
   } catch (error) {
-    hub.close();
-    await broker.close();
+    await app.close();
     throw error;
   }
   const scheme = config.cert ? "https" : "http";
@@ -106,7 +97,7 @@ export async function startServer(
         new Promise((resolve) => timer = setTimeout(resolve, SHUTDOWN_GRACE_MS)),
       ]);
       clearTimeout(timer);
-      await broker.close();
+      await app.close();
     })();
   return {
     url: new URL(`${scheme}://${host}:${listener.addr.port}${config.path}`),

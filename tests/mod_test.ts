@@ -107,3 +107,23 @@ Deno.test("createHandler mounted under /sse in a plain Deno.serve serves subscri
   await events.close();
   await sse.close();
 });
+
+Deno.test("createHandler passes every server option to the hub: --max-lifetime ends its streams", async () => {
+  const sse = createHandler({ heartbeat: 0, maxLifetime: 200 });
+  const response = await sse(new Request("http://localhost/?channels=news"));
+  assertEquals(response.status, 200);
+  const reader = response.body!.getReader();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const ended = (async () => {
+    while (!(await reader.read()).done) { /* the preamble, then the end */ }
+    return "ended";
+  })();
+  const outcome = await Promise.race([
+    ended,
+    new Promise((resolve) => timer = setTimeout(() => resolve("still open after 5 s"), 5000)),
+  ]);
+  clearTimeout(timer);
+  await reader.cancel();
+  await sse.close();
+  assertEquals(outcome, "ended");
+});

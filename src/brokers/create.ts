@@ -1,28 +1,31 @@
 /**
- * Picks the broker the config asks for.
+ * Picks the broker the config asks for, loading its module only then: a
+ * memory-only start never loads ioredis or amqplib.
  *
  * @module
  */
 
 import type { Config } from "../config/options.ts";
 import type { Broker } from "./broker.ts";
-import { AmqpBroker } from "./amqp.ts";
 import { MemoryBroker } from "./memory.ts";
-import { RedisBroker } from "./redis.ts";
 
 /** The broker for `config`. */
-export function createBroker(config: Config): Broker {
+export async function createBroker(config: Config): Promise<Broker> {
   const history = { historySize: config.historySize, historyTtlMs: config.historyTtl };
   switch (config.broker) {
-    case "redis":
+    case "redis": {
+      const { RedisBroker } = await import("./redis.ts");
       return new RedisBroker({ url: config.redisUrl, prefix: config.redisPrefix, ...history });
-    case "amqp":
+    }
+    case "amqp": {
+      const { AmqpBroker } = await import("./amqp.ts");
       return new AmqpBroker({
         url: config.amqpUrl,
         exchange: config.amqpExchange,
         exchangeType: config.amqpExchangeType,
         ...history,
       });
+    }
     case "memory":
       return new MemoryBroker(history);
   }

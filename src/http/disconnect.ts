@@ -9,11 +9,9 @@
 
 import { checkPublishKey, offeredKey } from "../auth.ts";
 import { CLIENT_PREFIX } from "../channels.ts";
-import type { Config } from "../config/options.ts";
 import { BadRequestError } from "./errors.ts";
-import type { Hub } from "../hub.ts";
-import type { StopList } from "../stop_list.ts";
 import { readBody } from "./body.ts";
+import type { RouteContext } from "./context.ts";
 import { json } from "./respond.ts";
 
 const BODY_LIMIT = 16 * 1024;
@@ -41,10 +39,7 @@ function fields(body: Awaited<ReturnType<typeof readBody>>) {
 
 /** The disconnect route. */
 export async function disconnect(
-  request: Request,
-  config: Config,
-  hub: Hub,
-  stopped: StopList,
+  { request, config, hub, stopped }: RouteContext,
 ): Promise<Response> {
   const body = await readBody(request, BODY_LIMIT);
   if (body.kind === "json" && (typeof body.value !== "object" || body.value === null)) {

@@ -6,14 +6,15 @@
  */
 
 import type { Config } from "../config/options.ts";
-import { MethodNotAllowedError, NotFoundError, UriTooLongError } from "./errors.ts";
 import type { Hub } from "../hub.ts";
-import { StopList } from "../stop_list.ts";
-import { SubscriberAuth } from "../subscriber_auth.ts";
-import { preflight, withCors } from "./cors.ts";
-import { disconnect } from "./disconnect.ts";
 import { RejectedRequests } from "../metrics.ts";
 import { RateLimiter } from "../rate_limit.ts";
+import { StopList } from "../stop_list.ts";
+import { SubscriberAuth } from "../subscriber_auth.ts";
+import type { Route, RouteContext, Services } from "./context.ts";
+import { preflight, withCors } from "./cors.ts";
+import { disconnect } from "./disconnect.ts";
+import { MethodNotAllowedError, NotFoundError, UriTooLongError } from "./errors.ts";
 import { metrics } from "./metrics.ts";
 import { isPoll, poll } from "./poll.ts";
 import { publish } from "./publish.ts";
@@ -34,43 +35,35 @@ export type Handler = (
   info: ClientInfo,
 ) => Response | Promise<Response>;
 
-/** What the routes need. */
-export interface HandlerContext {
-  readonly config: Config;
-  readonly hub: Hub;
-}
-
 /** Longest query string read; 32 channels of 200 characters fit well within it. */
 const MAX_QUERY = 8 * 1024;
 
-type Route = (request: Request, url: URL, info: ClientInfo) =>
-  | Response
-  | Promise<Response>;
+/** The services every route shares, built once from the config and hub. */
+export function createServices(config: Config, hub: Hub): Services {
+  return {
+    config,
+    hub,
+    stopped: new StopList(config.stopTtl),
+    auth: SubscriberAuth.fromConfig(config),
+    rate: config.publishRate > 0 ? new RateLimiter(config.publishRate) : undefined,
+    rejected: new RejectedRequests(),
+  };
+}
 
-/** Builds the request handler for a hub and its config. */
-export function createHandler(context: HandlerContext): Handler {
-  const { config, hub } = context;
-  const stopped = new StopList(config.stopTtl);
-  const auth = SubscriberAuth.fromConfig(config);
-  const rate = config.publishRate > 0 ? new RateLimiter(config.publishRate) : undefined;
-  const rejected = new RejectedRequests();
+/** Builds the request handler: one route table, one context per request. */
+export function createRouter(services: Services): Handler {
+  const { config } = services;
   const routes = new Map<string, Record<string, Route>>([
-    ["/publish", {
-      POST: (request, _url, info) =>
-        publish(request, config, hub, info.remoteAddr.hostname, rate, auth),
-    }],
-    ["/disconnect", { POST: (request) => disconnect(request, config, hub, stopped) }],
-    ["/stats", { GET: () => stats(hub) }],
-    ["/healthz", { GET: () => healthz(hub) }],
-    ["/metrics", { GET: () => metrics(hub, rejected) }],
+    ["/publish", { POST: publish }],
+    ["/disconnect", { POST: disconnect }],
+    ["/stats", { GET: stats }],
+    ["/healthz", { GET: healthz }],
+    ["/metrics", { GET: metrics }],
     ["/demo", { GET: demoPage, HEAD: demoPage }],
   ]);
   routes.set(config.path, {
     ...routes.get(config.path),
-    GET: (request, url, info) =>
-      isPoll(request, url)
-        ? poll(request, url, config, hub, auth)
-        : subscribe(request, url, config, hub, stopped, info.remoteAddr.hostname, auth),
+    GET: (c) => isPoll(c) ? poll(c) : subscribe(c),
   });
   const assets: Record<string, Route> = { GET: staticAsset, HEAD: staticAsset };
 
@@ -92,7 +85,8 @@ export function createHandler(context: HandlerContext): Handler {
       }
       const route = methods[request.method];
       if (route) {
-        response = await route(request, url, info);
+        const c: RouteContext = { ...services, request, url, remote: info.remoteAddr.hostname };
+        response = await route(c);
       } else if (request.method === "OPTIONS") {
         return preflight(config.corsOrigin, origin, [
           ...Object.keys(methods),
@@ -103,7 +97,7 @@ export function createHandler(context: HandlerContext): Handler {
       }
     } catch (error) {
       response = errorResponse(error);
-      rejected.add(response.status);
+      services.rejected.add(response.status);
     }
     return withCors(response, config.corsOrigin, origin);
   };

@@ -6,14 +6,14 @@
  * @module
  */
 
-import type { Hub } from "../hub.ts";
-import { family, label, type RejectedRequests } from "../metrics.ts";
+import { family, label } from "../metrics.ts";
+import type { RouteContext } from "./context.ts";
 
 /** Channels labelled in `sse_hub_channel_subscribers`. */
 const TOP_CHANNELS = 20;
 
 /** The metrics route. */
-export function metrics(hub: Hub, rejected: RejectedRequests): Response {
+export function metrics({ hub, rejected }: RouteContext): Response {
   const c = hub.counters;
   const top = hub.stats().sort(([, a], [, b]) => b - a).slice(0, TOP_CHANNELS);
   const body = [

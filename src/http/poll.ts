@@ -10,15 +10,14 @@
  */
 
 import { concat } from "@std/bytes/concat";
-import type { Config } from "../config/options.ts";
 import { encodePreamble } from "../encode.ts";
-import { HEARTBEAT, type Hub } from "../hub.ts";
+import { HEARTBEAT } from "../hub.ts";
 import type { CloseReason, Subscriber } from "../subscriber.ts";
-import type { SubscriberAuth } from "../subscriber_auth.ts";
+import type { RouteContext } from "./context.ts";
 import { lastEventId, refuseWhileDraining, requestedChannels } from "./subscribe.ts";
 
 /** Whether a subscribe request asks for long-polling. */
-export function isPoll(request: Request, url: URL): boolean {
+export function isPoll({ request, url }: RouteContext): boolean {
   return request.headers.get("x-requested-with")?.toLowerCase() === "xmlhttprequest" ||
     url.searchParams.get("transport") === "poll";
 }
@@ -63,11 +62,7 @@ let polls = 0;
 
 /** The long-poll route. */
 export async function poll(
-  request: Request,
-  url: URL,
-  config: Config,
-  hub: Hub,
-  auth?: SubscriberAuth,
+  { request, url, config, hub, auth }: RouteContext,
 ): Promise<Response> {
   refuseWhileDraining(hub);
   const channels = requestedChannels(url, config);

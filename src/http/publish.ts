@@ -11,10 +11,8 @@ import type { Config } from "../config/options.ts";
 import { assertSingleLine } from "../encode.ts";
 import { BadRequestError, PayloadTooLargeError, TooManyRequestsError } from "./errors.ts";
 import type { Message } from "../event.ts";
-import type { Hub } from "../hub.ts";
-import type { RateLimiter } from "../rate_limit.ts";
-import type { SubscriberAuth } from "../subscriber_auth.ts";
 import { type ParsedBody, readBody } from "./body.ts";
+import type { RouteContext } from "./context.ts";
 import { json } from "./respond.ts";
 
 /** Longest accepted event type. */
@@ -154,12 +152,7 @@ export function toMessage(fields: PublishFields, config: Config): Message {
 
 /** The publish route; `rate` limits publishes per key (or client address). */
 export async function publish(
-  request: Request,
-  config: Config,
-  hub: Hub,
-  remote: string,
-  rate?: RateLimiter,
-  auth?: SubscriberAuth,
+  { request, config, hub, remote, rate, auth }: RouteContext,
 ): Promise<Response> {
   const limit = config.maxMessageSize * ESCAPE_FACTOR + BODY_OVERHEAD;
   const fields = publishFields(await readBody(request, limit));

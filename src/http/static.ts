@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { RouteContext } from "./context.ts";
 import { NotFoundError } from "./errors.ts";
 import { type Asset, loadAssets } from "./assets.ts";
 
@@ -25,7 +26,7 @@ function serve(request: Request, asset: Asset): Response {
 }
 
 /** Serves `/static/<name>`. */
-export async function staticAsset(request: Request, url: URL): Promise<Response> {
+export async function staticAsset({ request, url }: RouteContext): Promise<Response> {
   const name = url.pathname.slice("/static/".length);
   const asset = (await loadAssets()).get(name);
   if (!asset) {
@@ -39,6 +40,6 @@ export async function staticAsset(request: Request, url: URL): Promise<Response>
 }
 
 /** Serves the demo page. */
-export async function demoPage(request: Request): Promise<Response> {
+export async function demoPage({ request }: RouteContext): Promise<Response> {
   return serve(request, (await loadAssets()).get("demo.html")!);
 }

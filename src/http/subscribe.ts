@@ -12,8 +12,7 @@ import type { Config } from "../config/options.ts";
 import { encodeEvent, encodePreamble } from "../encode.ts";
 import { BadRequestError, ServiceUnavailableError, TooManyRequestsError } from "./errors.ts";
 import type { Hub } from "../hub.ts";
-import type { StopList } from "../stop_list.ts";
-import type { SubscriberAuth } from "../subscriber_auth.ts";
+import type { RouteContext } from "./context.ts";
 import { streamResponse } from "./stream_intent.ts";
 
 /** Event type of the first event, which tells a connection its client token. */
@@ -112,13 +111,7 @@ let connections = 0;
 
 /** The subscribe route; a client told to stop for good gets 204. */
 export async function subscribe(
-  request: Request,
-  url: URL,
-  config: Config,
-  hub: Hub,
-  stopped: StopList,
-  remote: string,
-  auth?: SubscriberAuth,
+  { request, url, config, hub, stopped, remote, auth }: RouteContext,
 ): Promise<Response> {
   refuseWhileDraining(hub);
   checkConnectionLimits(hub, config, remote);
