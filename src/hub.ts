@@ -21,26 +21,17 @@ import { getLogger } from "@logtape/logtape";
 import type { Broker, PublishResult } from "./brokers/broker.ts";
 import { ChannelMap } from "./channel_map.ts";
 import { isClientChannel } from "./channels.ts";
-import { encodeComment, encodeEvent, encodePreamble } from "./encode.ts";
+import { closeSpread, Lifetimes } from "./drain.ts";
+import { encodeComment } from "./encode.ts";
 import type { HubEvent, Message } from "./event.ts";
-import type { GapReason } from "./history.ts";
-import { compareIds, parseId } from "./ids.ts";
 import { Histogram } from "./metrics.ts";
+import { Replays } from "./replay.ts";
 import type { CloseReason, Subscriber } from "./subscriber.ts";
 
 const log = getLogger(["sse-hub", "hub"]);
 
-/** Event type of the signal sent before a replay that is not complete. */
-export const GAP_EVENT = "sse-hub.gap";
-
 /** The heartbeat comment, one shared buffer written to every stream. */
 export const HEARTBEAT: Uint8Array = encodeComment("heartbeat");
-
-/**
- * Most live events held for one subscriber while its replay is written; a
- * client that cannot take its replay faster than that is cut off as slow.
- */
-const MAX_PENDING = 10_000;
 
 /** Options for {@linkcode Hub}. */
 export interface HubOptions {
@@ -53,9 +44,6 @@ export interface HubOptions {
   /** The reconnection delay clients were given; drain jitters around it. */
   readonly retryMs?: number;
 }
-
-/** How often a drain closes its next batch of streams. */
-const DRAIN_TICK_MS = 100;
 
 /** Running totals, for /stats and metrics. */
 export interface HubCounters {
@@ -82,23 +70,22 @@ export class Hub {
   /** Channels the broker is still starting to listen to (not counted yet). */
   readonly #watching = new Map<string, Promise<void>>();
   readonly #subscribers = new Set<Subscriber>();
-  /** Subscribers whose replay is in flight: live events wait here. */
-  readonly #replaying = new Map<Subscriber, HubEvent[]>();
+  /** Subscribers whose replay is in flight: live events wait there. */
+  readonly #replays = new Replays();
   /** Open connections per client address. */
   readonly #perAddress = new Map<string, number>();
   /** How many of the channels are per-connection `client:` channels. */
   #clientChannels = 0;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
-  readonly #maxLifetimeMs: number;
   readonly #retryMs: number;
-  readonly #lifetimes = new Map<Subscriber, ReturnType<typeof setTimeout>>();
+  readonly #lifetimes: Lifetimes;
   #closed = false;
   #draining = false;
 
   constructor(options: HubOptions) {
     this.broker = options.broker;
     this.#heartbeatMs = options.heartbeatMs;
-    this.#maxLifetimeMs = options.maxLifetimeMs ?? 0;
+    this.#lifetimes = new Lifetimes(options.maxLifetimeMs ?? 0);
     this.#retryMs = options.retryMs ?? 2000;
   }
 
@@ -171,10 +158,7 @@ export class Hub {
     if (sub.remote !== undefined) {
       this.#perAddress.set(sub.remote, this.connectionsFrom(sub.remote) + 1);
     }
-    if (this.#maxLifetimeMs > 0) {
-      const lifetime = this.#maxLifetimeMs * (0.9 + Math.random() * 0.2);
-      this.#lifetimes.set(sub, setTimeout(() => sub.close("lifetime"), lifetime));
-    }
+    this.#lifetimes.start(sub);
     for (const channel of sub.channels) {
       if (this.#channels.add(channel, sub)) {
         if (isClientChannel(channel)) this.#clientChannels++;
@@ -186,7 +170,14 @@ export class Hub {
       channels: sub.channels,
       lastEventId,
     });
-    if (lastEventId !== undefined) await this.#replay(sub, lastEventId);
+    if (lastEventId !== undefined) {
+      this.counters.replayed += await this.#replays.run(
+        sub,
+        lastEventId,
+        this.broker,
+        () => this.#subscribers.has(sub),
+      );
+    }
   }
 
   /** Publishes through the broker; resolves once it is accepted. */
@@ -269,32 +260,10 @@ export class Hub {
    * delay first, so that clients do not all reconnect at once; new
    * subscribers are refused meanwhile. Resolves when all are closed.
    */
-  drain(ms: number): Promise<void> {
+  async drain(ms: number): Promise<void> {
     this.#draining = true;
-    const subs = [...this.#subscribers].sort(() => Math.random() - 0.5);
-    const ticks = Math.max(1, Math.ceil(ms / DRAIN_TICK_MS));
-    const perTick = Math.ceil(subs.length / ticks);
-    const jitters = Array.from(
-      { length: 16 },
-      (_, i) => encodePreamble(this.#retryMs + (i / 16) * Math.max(ms, 1000), "draining"),
-    );
-    return new Promise((resolve) => {
-      let next = 0;
-      const tick = () => {
-        for (const sub of subs.slice(next, next + perTick)) {
-          sub.write(jitters[Math.floor(Math.random() * jitters.length)]);
-          sub.close("shutdown");
-        }
-        next += perTick;
-        if (next >= subs.length) {
-          clearInterval(timer);
-          this.close();
-          resolve();
-        }
-      };
-      const timer = setInterval(tick, DRAIN_TICK_MS);
-      if (subs.length === 0) tick();
-    });
+    await closeSpread([...this.#subscribers], ms, this.#retryMs);
+    this.close();
   }
 
   /** Stops the heartbeat and closes every stream; later subscribers are refused. */
@@ -305,53 +274,16 @@ export class Hub {
   }
 
   #write(sub: Subscriber, event: HubEvent, bytes: Uint8Array): number {
-    if (this.#replaying.size !== 0) {
-      const pending = this.#replaying.get(sub);
-      if (pending) {
-        if (pending.length >= MAX_PENDING) {
-          sub.close("slow");
-          return 0;
-        }
-        pending.push(event);
-        return 1;
+    if (this.#replays.active) {
+      const held = this.#replays.hold(sub, event);
+      if (held === "held") return 1;
+      if (held === "overflow") {
+        sub.close("slow");
+        return 0;
       }
     }
     sub.write(bytes);
     return 1;
-  }
-
-  async #replay(sub: Subscriber, lastEventId: string): Promise<void> {
-    const pending: HubEvent[] = [];
-    this.#replaying.set(sub, pending);
-    let last: string | undefined;
-    try {
-      const replay = await this.broker.replay(sub.channels, lastEventId);
-      if (replay.gap) sub.write(encodeGap(replay.gap, lastEventId));
-      await this.#writePaced(sub, replay.events);
-      this.counters.replayed += replay.events.length;
-      last = replay.events.at(-1)?.id;
-    } catch (error) {
-      log.error("replay for {id} failed: {error}", { id: sub.id, error });
-      sub.write(encodeGap("replay-failed", lastEventId));
-    }
-    // Live events that arrived meanwhile, newer than the replay; more may
-    // arrive while these are written, so drain until none are left.
-    let start = 0;
-    while (start < pending.length && this.#subscribers.has(sub)) {
-      const batch = pending.slice(start).filter((event) => isAfter(event, last));
-      start = pending.length;
-      await this.#writePaced(sub, batch);
-    }
-    this.#replaying.delete(sub);
-  }
-
-  /** Writes events one by one, waiting for the transport to have room. */
-  async #writePaced(sub: Subscriber, events: readonly HubEvent[]): Promise<void> {
-    for (const event of events) {
-      await sub.ready();
-      if (!this.#subscribers.has(sub)) return;
-      sub.write(event.bytes);
-    }
   }
 
   #remove(sub: Subscriber, reason: CloseReason): void {
@@ -361,9 +293,8 @@ export class Hub {
       if (left > 0) this.#perAddress.set(sub.remote, left);
       else this.#perAddress.delete(sub.remote);
     }
-    this.#replaying.delete(sub);
-    clearTimeout(this.#lifetimes.get(sub));
-    this.#lifetimes.delete(sub);
+    this.#replays.delete(sub);
+    this.#lifetimes.stop(sub);
     for (const channel of sub.channels) {
       if (this.#channels.delete(channel, sub)) {
         if (isClientChannel(channel)) this.#clientChannels--;
@@ -388,25 +319,4 @@ export class Hub {
   #beat(): void {
     for (const sub of this.#subscribers) sub.write(HEARTBEAT);
   }
-}
-
-/** Whether a live event that arrived during replay is newer than the replay's last event. */
-function isAfter(event: HubEvent, lastReplayed: string | undefined): boolean {
-  if (event.id === undefined || lastReplayed === undefined) return true;
-  if (!parseId(event.id)) return true;
-  return compareIds(event.id, lastReplayed) > 0;
-}
-
-/**
- * The signal written before a replay that is not everything the client
- * missed. It has no `id:` line, so the client's last event id is unchanged.
- */
-export function encodeGap(
-  reason: GapReason | "replay-failed",
-  lastEventId: string,
-): Uint8Array {
-  return encodeEvent({
-    event: GAP_EVENT,
-    data: JSON.stringify({ reason, lastEventId }),
-  });
 }

@@ -1,0 +1,126 @@
+/**
+ * Replay on reconnect: what a subscriber missed is written first, paced by
+ * its transport, while live events that arrive meanwhile wait in a pending
+ * queue; then the queue is drained, without duplicates or reordering. A
+ * replay that is not everything the client missed starts with a gap event.
+ *
+ * @module
+ */
+
+import { getLogger } from "@logtape/logtape";
+import type { Broker } from "./brokers/broker.ts";
+import { encodeEvent } from "./encode.ts";
+import type { HubEvent } from "./event.ts";
+import type { GapReason } from "./history.ts";
+import { compareIds, parseId } from "./ids.ts";
+import type { Subscriber } from "./subscriber.ts";
+
+const log = getLogger(["sse-hub", "replay"]);
+
+/** Event type of the signal sent before a replay that is not complete. */
+export const GAP_EVENT = "sse-hub.gap";
+
+/**
+ * Most live events held for one subscriber while its replay is written; a
+ * client that cannot take its replay faster than that is cut off as slow.
+ */
+const MAX_PENDING = 10_000;
+
+/** What {@linkcode Replays.hold} did with a live event. */
+export type Held = "held" | "overflow" | "not-replaying";
+
+/** The replays in flight, and the live events waiting behind each. */
+export class Replays {
+  readonly #pending = new Map<Subscriber, HubEvent[]>();
+
+  /** Whether any replay is in flight (the hot path checks this first). */
+  get active(): boolean {
+    return this.#pending.size !== 0;
+  }
+
+  /** Queues a live event for `sub` if its replay is in flight. */
+  hold(sub: Subscriber, event: HubEvent): Held {
+    const pending = this.#pending.get(sub);
+    if (!pending) return "not-replaying";
+    if (pending.length >= MAX_PENDING) return "overflow";
+    pending.push(event);
+    return "held";
+  }
+
+  /** Forgets `sub` (it closed). */
+  delete(sub: Subscriber): void {
+    this.#pending.delete(sub);
+  }
+
+  /**
+   * Writes what `sub` missed after `lastEventId` (a gap event first when that
+   * is not everything), then the live events that arrived meanwhile. Stops
+   * early once `isOpen` says the subscriber is gone. Returns how many events
+   * were replayed from history.
+   */
+  async run(
+    sub: Subscriber,
+    lastEventId: string,
+    broker: Broker,
+    isOpen: () => boolean,
+  ): Promise<number> {
+    const pending: HubEvent[] = [];
+    this.#pending.set(sub, pending);
+    let replayed = 0;
+    let last: string | undefined;
+    try {
+      const replay = await broker.replay(sub.channels, lastEventId);
+      if (replay.gap) sub.write(encodeGap(replay.gap, lastEventId));
+      await writePaced(sub, replay.events, isOpen);
+      replayed = replay.events.length;
+      last = replay.events.at(-1)?.id;
+    } catch (error) {
+      log.error("replay for {id} failed: {error}", { id: sub.id, error });
+      sub.write(encodeGap("replay-failed", lastEventId));
+    }
+    // Live events that arrived meanwhile, newer than the replay; more may
+    // arrive while these are written, so drain until none are left.
+    let start = 0;
+    while (start < pending.length && isOpen()) {
+      const batch = pending.slice(start).filter((event) => isAfter(event, last));
+      start = pending.length;
+      await writePaced(sub, batch, isOpen);
+    }
+    this.#pending.delete(sub);
+    return replayed;
+  }
+}
+
+/** Writes events one by one, waiting for the transport to have room. */
+async function writePaced(
+  sub: Subscriber,
+  events: readonly HubEvent[],
+  isOpen: () => boolean,
+): Promise<void> {
+  for (const event of events) {
+    await sub.ready();
+    if (!isOpen()) return;
+    sub.write(event.bytes);
+  }
+}
+
+/** Whether a live event that arrived during replay is newer than the replay's last event. */
+function isAfter(event: HubEvent, lastReplayed: string | undefined): boolean {
+  if (event.id === undefined || lastReplayed === undefined) return true;
+  if (!parseId(event.id)) return true;
+  return compareIds(event.id, lastReplayed) > 0;
+}
+
+/**
+ * The signal written before a replay that is not everything the client
+ * missed. It has no `id:` line, so the client's last event id is unchanged.
+ */
+export function encodeGap(
+  reason: GapReason | "replay-failed",
+  lastEventId: string,
+): Uint8Array {
+  return encodeEvent({
+    event: GAP_EVENT,
+    data: JSON.stringify({ reason, lastEventId }),
+  });
+}
