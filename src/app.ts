@@ -51,6 +51,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     heartbeatMs: config.heartbeat,
     maxLifetimeMs: config.maxLifetime,
     retryMs: config.retry,
+    stopTtlMs: config.stopTtl,
   });
   await hub.start();
   const handler = createRouter(createServices(config, hub));

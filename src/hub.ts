@@ -18,14 +18,15 @@
  */
 
 import { getLogger } from "@logtape/logtape";
-import type { Broker, PublishResult } from "./brokers/broker.ts";
+import type { Broker, Control, PublishResult } from "./brokers/broker.ts";
 import { ChannelMap } from "./channel_map.ts";
-import { isClientChannel } from "./channels.ts";
+import { CLIENT_PREFIX, isClientChannel } from "./channels.ts";
 import { closeSpread, Lifetimes } from "./drain.ts";
 import { encodeComment } from "./encode.ts";
 import type { HubEvent, Message } from "./event.ts";
 import { Histogram } from "./metrics.ts";
-import { Replays } from "./replay.ts";
+import { encodeGap, Replays } from "./replay.ts";
+import { StopList } from "./stop_list.ts";
 import type { CloseReason, Subscriber } from "./subscriber.ts";
 
 const log = getLogger(["sse-hub", "hub"]);
@@ -43,6 +44,8 @@ export interface HubOptions {
   readonly maxLifetimeMs?: number;
   /** The reconnection delay clients were given; drain jitters around it. */
   readonly retryMs?: number;
+  /** How long a client told to stop is refused by default (milliseconds). */
+  readonly stopTtlMs?: number;
 }
 
 /** Running totals, for /stats and metrics. */
@@ -79,6 +82,8 @@ export class Hub {
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   readonly #retryMs: number;
   readonly #lifetimes: Lifetimes;
+  /** Client tokens told to stop reconnecting, on this instance. */
+  readonly #stopped: StopList;
   #closed = false;
   #draining = false;
 
@@ -86,6 +91,7 @@ export class Hub {
     this.broker = options.broker;
     this.#heartbeatMs = options.heartbeatMs;
     this.#lifetimes = new Lifetimes(options.maxLifetimeMs ?? 0);
+    this.#stopped = new StopList(options.stopTtlMs ?? 3_600_000);
     this.#retryMs = options.retryMs ?? 2000;
   }
 
@@ -96,7 +102,11 @@ export class Hub {
 
   /** Starts the broker and the heartbeat timer. */
   async start(): Promise<void> {
-    await this.broker.start((event) => this.dispatch(event));
+    await this.broker.start({
+      deliver: (event) => this.dispatch(event),
+      interrupted: (channels, lastEventId) => this.#interrupted(channels, lastEventId),
+      control: (command) => this.#apply(command),
+    });
     if (this.#heartbeatMs > 0) {
       this.#heartbeat = setInterval(
         () => this.#beat(),
@@ -171,11 +181,15 @@ export class Hub {
       lastEventId,
     });
     if (lastEventId !== undefined) {
+      // Replay once the broker delivers every channel, so that what the
+      // history says it covers and what arrives live meet without a hole.
+      const watched = Promise.all(sub.channels.map((c) => this.#watching.get(c)));
       this.counters.replayed += await this.#replays.run(
         sub,
         lastEventId,
         this.broker,
         () => this.#subscribers.has(sub),
+        watched,
       );
     }
   }
@@ -238,6 +252,21 @@ export class Hub {
     }
     this.counters.delivered += delivered;
     return delivered;
+  }
+
+  /**
+   * Carries out `command` on this instance and hands it to every other one
+   * (POST /disconnect); returns how many streams this instance closed.
+   */
+  async control(command: Control): Promise<number> {
+    const closed = this.#apply(command);
+    await this.broker.broadcast(command);
+    return closed;
+  }
+
+  /** Whether `client` was told to stop, here or (through the broker) on another instance. */
+  async isStopped(client: string): Promise<boolean> {
+    return this.#stopped.has(client) || await this.broker.isStopped(client);
   }
 
   /** Closes the subscribers `select` picks; returns how many. */
@@ -314,6 +343,38 @@ export class Hub {
     pending.finally(() => {
       if (this.#watching.get(channel) === pending) this.#watching.delete(channel);
     });
+  }
+
+  /** Closes the streams a control command names and records its stop. */
+  #apply(command: Control): number {
+    const targets = [
+      ...(command.client !== undefined ? [CLIENT_PREFIX + command.client] : []),
+      ...(command.channel !== undefined ? [command.channel] : []),
+    ];
+    if (command.client !== undefined && command.stopMs !== undefined) {
+      this.#stopped.add(command.client, command.stopMs);
+    }
+    if (targets.length === 0) return 0;
+    return this.disconnect((sub) => targets.some((t) => sub.channels.includes(t)));
+  }
+
+  /** Tells the subscribers of `channels` that events may have been lost. */
+  #interrupted(channels: readonly string[], lastEventId: string | undefined): void {
+    const gap = encodeGap({ reason: "interrupted", channels }, lastEventId);
+    const told = new Set<Subscriber>();
+    for (const channel of channels) {
+      for (const sub of this.#channels.members(channel)) {
+        if (told.has(sub)) continue;
+        told.add(sub);
+        sub.write(gap);
+      }
+    }
+    if (told.size > 0) {
+      log.warning("told {n} streams on {channels} that events may be lost", {
+        n: told.size,
+        channels: channels.length,
+      });
+    }
   }
 
   #beat(): void {

@@ -66,6 +66,17 @@ export class IdClock {
     return { ms: Math.max(this.#ms, this.#now()), seq: 0 };
   }
 
+  /**
+   * Takes note of an id handed out elsewhere (another instance), so that
+   * every id this clock hands out later is newer than it.
+   */
+  observe(id: EventId): void {
+    if (id.ms > this.#ms || (id.ms === this.#ms && id.seq > this.#seq)) {
+      this.#ms = id.ms;
+      this.#seq = id.seq;
+    }
+  }
+
   /** The next id. */
   next(): string {
     const now = this.#now();

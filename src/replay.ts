@@ -63,20 +63,25 @@ export class Replays {
     lastEventId: string,
     broker: Broker,
     isOpen: () => boolean,
+    after: Promise<unknown> = Promise.resolve(),
   ): Promise<number> {
     const pending: HubEvent[] = [];
     this.#pending.set(sub, pending);
     let replayed = 0;
     let last: string | undefined;
     try {
+      await after;
       const replay = await broker.replay(sub.channels, lastEventId);
-      if (replay.gap) sub.write(encodeGap(replay.gap, lastEventId));
+      for (const gap of replay.gaps ?? []) sub.write(encodeGap(gap, lastEventId));
       await writePaced(sub, replay.events, isOpen);
       replayed = replay.events.length;
       last = replay.events.at(-1)?.id;
     } catch (error) {
-      log.error("replay for {id} failed: {error}", { id: sub.id, error });
-      sub.write(encodeGap("replay-failed", lastEventId));
+      log.warning("replay for {id} failed: {error}", {
+        id: sub.id,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      sub.write(encodeGap({ reason: "replay-failed", channels: sub.channels }, lastEventId));
     }
     // Live events that arrived meanwhile, newer than the replay; more may
     // arrive while these are written, so drain until none are left.
@@ -111,16 +116,33 @@ function isAfter(event: HubEvent, lastReplayed: string | undefined): boolean {
   return compareIds(event.id, lastReplayed) > 0;
 }
 
+/** Why a stream gets a gap event: a history answer, or a failure. */
+export type GapSignal =
+  | GapReason
+  /** The history could not be read (e.g. the broker is down). */
+  | "replay-failed"
+  /** Live events may have been lost in a broker outage this instance could not catch up from. */
+  | "interrupted";
+
 /**
- * The signal written before a replay that is not everything the client
- * missed. It has no `id:` line, so the client's last event id is unchanged.
+ * The signal that a client did not get everything it should have: which
+ * channels, why, and the last event id it had. It has no `id:` line, so the
+ * client's last event id is unchanged.
+ *
+ * @example
+ * ```ts
+ * import { encodeGap } from "./replay.ts";
+ * const bytes = encodeGap({ reason: "evicted", channels: ["news"] }, "5-0");
+ * new TextDecoder().decode(bytes);
+ * // 'event: sse-hub.gap\ndata: {"reason":"evicted","channels":["news"],"lastEventId":"5-0"}\n\n'
+ * ```
  */
 export function encodeGap(
-  reason: GapReason | "replay-failed",
-  lastEventId: string,
+  gap: { readonly reason: GapSignal; readonly channels: readonly string[] },
+  lastEventId: string | undefined,
 ): Uint8Array {
   return encodeEvent({
     event: GAP_EVENT,
-    data: JSON.stringify({ reason, lastEventId }),
+    data: JSON.stringify({ reason: gap.reason, channels: gap.channels, lastEventId }),
   });
 }

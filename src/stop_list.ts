@@ -17,9 +17,9 @@ export class StopList {
     this.#now = now;
   }
 
-  /** Refuses `client` for the configured time. */
-  add(client: string): void {
-    this.#until.set(client, this.#now() + this.#ttlMs);
+  /** Refuses `client` for `ttlMs` (default: the configured time). */
+  add(client: string, ttlMs: number = this.#ttlMs): void {
+    this.#until.set(client, this.#now() + ttlMs);
     this.#prune();
   }
 

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertStrictEquals } from "@std/assert";
-import type { Broker, Deliver, PublishResult } from "../src/brokers/broker.ts";
+import type { Broker, BrokerSink, PublishResult } from "../src/brokers/broker.ts";
 import { MemoryBroker } from "../src/brokers/memory.ts";
 import { createEvent, type HubEvent, type Message } from "../src/event.ts";
 import type { Replay } from "../src/history.ts";
@@ -118,11 +118,14 @@ Deno.test("a reconnecting subscriber gets the missed events on its channels, the
 class SlowReplayBroker implements Broker {
   readonly kind = "slow";
   readonly ready = true;
-  deliver: Deliver = () => 0;
+  sink!: BrokerSink;
   release!: (replay: Replay) => void;
-  start(deliver: Deliver) {
-    this.deliver = deliver;
+  start(sink: BrokerSink) {
+    this.sink = sink;
     return Promise.resolve();
+  }
+  deliver(event: HubEvent) {
+    return this.sink.deliver(event);
   }
   publish(_: Message): Promise<PublishResult> {
     return Promise.resolve({ delivered: 0 });
@@ -132,6 +135,12 @@ class SlowReplayBroker implements Broker {
   }
   watch() {}
   unwatch() {}
+  broadcast() {
+    return Promise.resolve();
+  }
+  isStopped() {
+    return Promise.resolve(false);
+  }
   close() {
     return Promise.resolve();
   }
@@ -147,6 +156,7 @@ Deno.test("live events arriving during a slow replay follow it without duplicate
   broker.deliver(event("3-0")); // also in the replay below: must not be doubled
   broker.deliver(event("4-0")); // only live
   assertEquals(sub.writes.length, 0);
+  await new Promise((resolve) => setTimeout(resolve, 0)); // the replay has been asked for
   broker.release({ events: [event("2-0"), event("3-0")] });
   await subscribed;
   assertEquals(sub.text.map((t) => t.split("\n")[0]), ["id: 2-0", "id: 3-0", "id: 4-0"]);

@@ -1,65 +1,56 @@
 /**
  * The AMQP broker (RabbitMQ): instances share events through an exchange.
  *
- * - `POST /publish` publishes the data to the exchange (`--amqp-exchange`,
- *   type `--amqp-exchange-type`) with routing key = channel, through a
- *   confirm channel: a 200 means RabbitMQ has taken the message.
+ * - `POST /publish` assigns the event its id here and publishes the data to
+ *   the exchange (`--amqp-exchange`, type `--amqp-exchange-type`) with
+ *   routing key = channel and the id in a header, through a confirm channel:
+ *   a 200 means RabbitMQ has taken the message. Every instance stores the
+ *   event under that same id.
  * - Each instance consumes from its own exclusive, server-named queue, bound
  *   with the routing key of each channel it has local subscribers on (bound
  *   on the first, unbound after the last), so it only receives what it needs.
  * - A message published by any AMQP client with routing key `news` reaches
- *   the subscribers of `news`, its body verbatim as the data (cyclone-sse).
- * - RabbitMQ keeps no shared log, so each instance stamps the events it
- *   receives with its own ids and keeps its own replay history: replay is
- *   exact on the same instance; use the Redis broker for replay across
- *   instances (docs/scaling.md).
- * - RabbitMQ down: publish answers 503; the broker reconnects with backoff,
- *   re-declares, re-binds and resumes.
+ *   the subscribers of `news`, its body verbatim as the data (cyclone-sse);
+ *   such a message gets an id from the instance that receives it.
+ * - RabbitMQ keeps no shared log, so each instance keeps its own per-channel
+ *   history, complete from when it bound the channel's key: a replay asking
+ *   for more than that gets an `unknown-id` gap, never a silent partial
+ *   answer (docs/scaling.md).
+ * - RabbitMQ down: publish answers 503; amqplib's recovery reconnects with
+ *   backoff and {@linkcode AmqpBroker} re-declares, re-binds and resumes. The
+ *   queue died with the connection, so the subscribers of the channels it
+ *   carried get an `interrupted` gap event.
+ * - `POST /disconnect` travels as a control message to every instance.
  *
  * @module
  */
 
 import { getLogger } from "@logtape/logtape";
-import amqp from "amqplib";
+import amqp, {
+  type ChannelModel,
+  type ConfirmChannel,
+  type ConsumeMessage,
+  type RecoveringChannelModel,
+} from "amqplib";
 import { Buffer } from "node:buffer";
 import { UnavailableError } from "../errors.ts";
 import { createEvent, type HubEvent, type Message } from "../event.ts";
 import { History, type Replay } from "../history.ts";
-import { IdClock } from "../ids.ts";
-import type { Broker, Deliver, PublishResult } from "./broker.ts";
-import { redactUrl } from "./redis.ts";
+import { type EventId, IdClock, parseId } from "../ids.ts";
+import type { Broker, BrokerSink, Control, PublishResult } from "./broker.ts";
+import { Echoes } from "./echoes.ts";
+import { redactUrl } from "./redact.ts";
 
 const log = getLogger(["sse-hub", "amqp"]);
 
-const PUBLISH_HEADER = "sse-hub-publish";
+const ID_HEADER = "sse-hub-id";
 const CHANNELS_HEADER = "sse-hub-channels";
+const CONTROL_HEADER = "sse-hub-control";
+/** Routing key of control messages between instances. */
+const CONTROL_KEY = "sse-hub.control";
 const ECHO_TIMEOUT_MS = 2000;
-const MAX_BACKOFF_MS = 10_000;
-
-/** The parts of amqplib's API this broker uses (it ships no types). */
-interface AmqpMessage {
-  content: Uint8Array;
-  fields: { routingKey: string };
-  properties: { headers?: Record<string, unknown>; type?: string };
-}
-interface AmqpChannel {
-  assertExchange(name: string, type: string, options: object): Promise<unknown>;
-  assertQueue(name: string, options: object): Promise<{ queue: string }>;
-  bindQueue(queue: string, exchange: string, key: string): Promise<unknown>;
-  unbindQueue(queue: string, exchange: string, key: string): Promise<unknown>;
-  consume(
-    queue: string,
-    onMessage: (message: AmqpMessage | null) => void,
-    options: object,
-  ): Promise<unknown>;
-  publish(exchange: string, key: string, content: Buffer, options: object): boolean;
-  waitForConfirms(): Promise<void>;
-}
-interface AmqpConnection {
-  createConfirmChannel(): Promise<AmqpChannel>;
-  close(): Promise<void>;
-  on(event: "close" | "error", listener: (error?: Error) => void): void;
-}
+/** Most ids remembered to deliver a multi-channel publish once. */
+const MAX_SEEN = 10_000;
 
 /** Options for {@linkcode AmqpBroker}. */
 export interface AmqpBrokerOptions {
@@ -69,6 +60,7 @@ export interface AmqpBrokerOptions {
   readonly exchangeType: "direct" | "topic" | "fanout";
   readonly historySize: number;
   readonly historyTtlMs: number;
+  readonly historyMaxBytes?: number;
 }
 
 /** Shares events between instances through a RabbitMQ exchange. */
@@ -77,23 +69,27 @@ export class AmqpBroker implements Broker {
   readonly #options: AmqpBrokerOptions;
   readonly #clock = new IdClock();
   readonly #history: History;
+  readonly #echoes = new Echoes(ECHO_TIMEOUT_MS);
+  /** This instance, so that it skips its own control messages. */
+  readonly #instance = crypto.randomUUID();
   /** Channels with local subscribers: the queue's bindings. */
   readonly #watched = new Set<string>();
-  /** Publish tokens already delivered (one publish is one message per channel). */
+  /** Ids already delivered (a multi-channel publish is one message per channel). */
   readonly #seen = new Set<string>();
-  readonly #waiting = new Map<string, (result: PublishResult) => void>();
-  #deliver: Deliver = () => 0;
-  #connection: AmqpConnection | undefined;
-  #channel: AmqpChannel | undefined;
+  #sink: BrokerSink | undefined;
+  #model: RecoveringChannelModel | undefined;
+  #channel: ConfirmChannel | undefined;
   #queue = "";
-  #closed = false;
-  #retry: ReturnType<typeof setTimeout> | undefined;
+  /** The newest id delivered, for the gap event after an outage. */
+  #lastDelivered: string | undefined;
+  #interrupted = false;
 
   constructor(options: AmqpBrokerOptions) {
     this.#options = options;
     this.#history = new History({
       size: options.historySize,
       ttlMs: options.historyTtlMs,
+      maxBytes: options.historyMaxBytes,
       floor: this.#clock.floor(),
     });
   }
@@ -103,10 +99,16 @@ export class AmqpBroker implements Broker {
     return this.#channel !== undefined;
   }
 
-  async start(deliver: Deliver): Promise<void> {
-    this.#deliver = deliver;
+  async start(sink: BrokerSink): Promise<void> {
+    this.#sink = sink;
     try {
-      await this.#connect();
+      this.#model = await amqp.connect(this.#options.url, {
+        recovery: {
+          initialMaxRetries: 0,
+          maxDelay: 10_000,
+          setup: (model: ChannelModel) => this.#setup(model),
+        },
+      });
     } catch (error) {
       throw new Error(
         `cannot connect to RabbitMQ at ${redactUrl(this.#options.url)}: ${
@@ -114,6 +116,17 @@ export class AmqpBroker implements Broker {
         }; check --amqp-url and that RabbitMQ is running`,
       );
     }
+    this.#model.on(
+      "error",
+      (error: Error) => log.debug("RabbitMQ: {error}", { error: error.message }),
+    );
+    this.#model.on("disconnect", (error: Error) => {
+      this.#channel = undefined;
+      this.#interrupted = true;
+      log.warning("RabbitMQ connection lost ({error}); publishing answers 503 until it is back", {
+        error: error?.message,
+      });
+    });
   }
 
   async publish(message: Message): Promise<PublishResult> {
@@ -123,10 +136,12 @@ export class AmqpBroker implements Broker {
         "RabbitMQ is unavailable; the message was not published, retry later",
       );
     }
-    const token = crypto.randomUUID();
-    const echo = message.channels.some((c) => this.#watched.has(c)) ? this.#echo(token) : undefined;
+    const id = this.#clock.next();
+    const local = message.channels.some((c) => this.#watched.has(c)) ||
+      this.#options.exchangeType === "fanout";
+    const echo = local ? this.#echoes.expect(id) : undefined;
     const options = {
-      headers: { [PUBLISH_HEADER]: token, [CHANNELS_HEADER]: JSON.stringify(message.channels) },
+      headers: { [ID_HEADER]: id, [CHANNELS_HEADER]: JSON.stringify(message.channels) },
       type: message.event,
       contentType: "text/plain; charset=utf-8",
       timestamp: Math.floor(Date.now() / 1000),
@@ -138,12 +153,12 @@ export class AmqpBroker implements Broker {
       }
       await channel.waitForConfirms();
     } catch (error) {
-      this.#waiting.get(token)?.({ delivered: 0 });
+      this.#echoes.cancel(id);
       throw new UnavailableError(
         `RabbitMQ did not take the message: ${(error as Error).message}; retry later`,
       );
     }
-    return echo ? await echo : { delivered: 0 };
+    return { id, delivered: echo ? await echo : 0 };
   }
 
   replay(channels: readonly string[], lastEventId: string): Promise<Replay> {
@@ -153,103 +168,108 @@ export class AmqpBroker implements Broker {
   async watch(channel: string): Promise<void> {
     this.#watched.add(channel);
     if (this.#options.exchangeType === "fanout") return;
-    await this.#channel?.bindQueue(this.#queue, this.#options.exchange, channel).catch((error) =>
-      log.warning("cannot bind {channel}: {error}", { channel, error: error.message })
-    );
+    await this.#channel?.bindQueue(this.#queue, this.#options.exchange, channel)
+      .then(() => this.#history.coverFrom(channel, this.#now()))
+      .catch((error: Error) =>
+        log.warning("cannot bind {channel}: {error}", { channel, error: error.message })
+      );
   }
 
   unwatch(channel: string): void {
     this.#watched.delete(channel);
-    if (this.#options.exchangeType === "fanout") return;
+    if (this.#options.exchangeType === "fanout" || channel === CONTROL_KEY) return;
     this.#channel?.unbindQueue(this.#queue, this.#options.exchange, channel).catch(() => {});
   }
 
-  async close(): Promise<void> {
-    this.#closed = true;
-    clearTimeout(this.#retry);
-    for (const resolve of this.#waiting.values()) resolve({ delivered: 0 });
-    this.#channel = undefined;
-    await this.#connection?.close().catch(() => {});
+  async broadcast(command: Control): Promise<void> {
+    const channel = this.#channel;
+    if (!channel) throw new UnavailableError("RabbitMQ is unavailable; retry later");
+    channel.publish(this.#options.exchange, CONTROL_KEY, Buffer.from(JSON.stringify(command)), {
+      headers: { [CONTROL_HEADER]: this.#instance },
+    });
+    await channel.waitForConfirms();
   }
 
-  async #connect(): Promise<void> {
-    const { url, exchange, exchangeType } = this.#options;
-    const connection = await amqp.connect(url) as AmqpConnection;
-    connection.on("error", (error) => log.warning("RabbitMQ: {error}", { error: error?.message }));
-    connection.on("close", () => {
-      this.#channel = undefined;
-      if (!this.#closed) {
-        log.warning("RabbitMQ connection lost; reconnecting");
-        this.#reconnect(0);
-      }
+  /** RabbitMQ holds no shared state: each instance keeps the stops it was told of. */
+  isStopped(_client: string): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+
+  async close(): Promise<void> {
+    this.#echoes.cancel();
+    this.#channel = undefined;
+    await this.#model?.close().catch(() => {});
+  }
+
+  /** After every (re)connect: exchange, queue, bindings, consumer. */
+  async #setup(model: ChannelModel): Promise<void> {
+    const { exchange, exchangeType } = this.#options;
+    const channel = await model.createConfirmChannel();
+    await channel.assertExchange(exchange, exchangeType, { durable: true });
+    const { queue } = await channel.assertQueue("", { exclusive: true, autoDelete: true });
+    const keys = exchangeType === "fanout" ? [""] : [CONTROL_KEY, ...this.#watched];
+    for (const key of keys) await channel.bindQueue(queue, exchange, key);
+    await channel.consume(queue, (message) => message && this.#onMessage(message), {
+      noAck: true,
     });
-    try {
-      const channel = await connection.createConfirmChannel();
-      await channel.assertExchange(exchange, exchangeType, { durable: true });
-      const { queue } = await channel.assertQueue("", { exclusive: true, autoDelete: true });
-      const keys = exchangeType === "fanout" ? [""] : [...this.#watched];
-      for (const key of keys) await channel.bindQueue(queue, exchange, key);
-      await channel.consume(queue, (message) => message && this.#onMessage(message), {
-        noAck: true,
-      });
-      this.#connection = connection;
-      this.#queue = queue;
-      this.#channel = channel;
-    } catch (error) {
-      await connection.close().catch(() => {});
-      throw error;
+    this.#queue = queue;
+    this.#channel = channel;
+    if (this.#interrupted) {
+      // What was published while the queue was gone never reached this
+      // instance: its history restarts now, and live subscribers are told.
+      this.#interrupted = false;
+      const now = this.#now();
+      const channels = [...this.#watched];
+      for (const name of channels) this.#history.coverFrom(name, now);
+      if (channels.length > 0) this.#sink?.interrupted(channels, this.#lastDelivered);
+      log.info("RabbitMQ connection is back");
     }
   }
 
-  #reconnect(attempt: number): void {
-    const delay = Math.min(500 * 2 ** attempt, MAX_BACKOFF_MS);
-    this.#retry = setTimeout(async () => {
-      if (this.#closed) return;
-      try {
-        await this.#connect();
-        log.info("RabbitMQ connection is back");
-      } catch {
-        this.#reconnect(attempt + 1);
-      }
-    }, delay);
-  }
-
-  #onMessage(message: AmqpMessage): void {
+  #onMessage(message: ConsumeMessage): void {
     const headers = message.properties.headers ?? {};
-    const token = headers[PUBLISH_HEADER];
+    if (typeof headers[CONTROL_HEADER] === "string") return this.#onControl(message);
     const data = new TextDecoder().decode(message.content);
+    const given = typeof headers[ID_HEADER] === "string" ? parseId(headers[ID_HEADER]) : null;
     let channels: string[] = [message.fields.routingKey];
     let type: string | undefined;
-    if (typeof token === "string") {
-      if (this.#seen.has(token)) return;
-      this.#seen.add(token);
-      if (this.#seen.size > 10_000) this.#seen.delete(this.#seen.values().next().value!);
+    let id: string;
+    if (given) {
+      id = headers[ID_HEADER] as string;
+      if (this.#seen.has(id)) return;
+      this.#seen.add(id);
+      if (this.#seen.size > MAX_SEEN) this.#seen.delete(this.#seen.values().next().value!);
+      this.#clock.observe(given);
       channels = parseChannels(headers[CHANNELS_HEADER]) ?? channels;
       type = message.properties.type || undefined;
+    } else {
+      id = this.#clock.next();
     }
     let event: HubEvent;
     try {
-      event = createEvent({ channels, event: type, data }, this.#clock.next());
+      event = createEvent({ channels, event: type, data }, id, given?.ms);
     } catch (error) {
       log.warning("dropped an AMQP message: {error}", { error: (error as Error).message });
       return;
     }
     this.#history.append(event);
-    const delivered = this.#deliver(event);
-    if (typeof token === "string") this.#waiting.get(token)?.({ id: event.id, delivered });
+    this.#lastDelivered = id;
+    const delivered = this.#sink?.deliver(event) ?? 0;
+    if (given) this.#echoes.settle(id, delivered);
   }
 
-  /** Resolves with this instance's id and deliveries when the publish `token` comes back. */
-  #echo(token: string): Promise<PublishResult> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => finish({ delivered: 0 }), ECHO_TIMEOUT_MS);
-      const finish = (result: PublishResult) => {
-        clearTimeout(timer);
-        this.#waiting.delete(token);
-        resolve(result);
-      };
-      this.#waiting.set(token, finish);
-    });
+  #onControl(message: ConsumeMessage): void {
+    if (message.properties.headers?.[CONTROL_HEADER] === this.#instance) return;
+    try {
+      this.#sink?.control(JSON.parse(new TextDecoder().decode(message.content)) as Control);
+    } catch {
+      log.warning("ignored a malformed control message");
+    }
+  }
+
+  /** An id for "now": history is complete from here on. */
+  #now(): EventId {
+    return this.#clock.floor();
   }
 }
 

@@ -17,8 +17,32 @@ export interface PublishResult {
   readonly delivered: number;
 }
 
-/** Called by a broker for every event to hand to local subscribers; returns how many got it. */
-export type Deliver = (event: HubEvent) => number;
+/**
+ * A command that every instance carries out on its own streams: `POST
+ * /disconnect` reaches the instance holding the client, whichever received it.
+ */
+export interface Control {
+  /** Close the streams of this client token. */
+  readonly client?: string;
+  /** Close the streams subscribed to this channel. */
+  readonly channel?: string;
+  /** Refuse `client` (204, "stop reconnecting") for this many milliseconds. */
+  readonly stopMs?: number;
+}
+
+/** What a broker hands events and signals to: the hub. */
+export interface BrokerSink {
+  /** Writes an event to local subscribers; returns how many got it. */
+  deliver(event: HubEvent): number;
+  /**
+   * Events on `channels` may have been lost (a broker outage the broker
+   * could not catch up from): their subscribers are told with a gap event.
+   * `lastEventId` is the last event id this instance delivered before it.
+   */
+  interrupted(channels: readonly string[], lastEventId: string | undefined): void;
+  /** A control command from another instance. */
+  control(command: Control): void;
+}
 
 /** A source and sink of events, shared by all instances that use it. */
 export interface Broker {
@@ -26,8 +50,8 @@ export interface Broker {
   readonly kind: string;
   /** False while the broker cannot publish (e.g. Redis is down). */
   readonly ready: boolean;
-  /** Connects, and from then on hands every event to `deliver`. */
-  start(deliver: Deliver): Promise<void>;
+  /** Connects, and from then on hands every event and signal to `sink`. */
+  start(sink: BrokerSink): Promise<void>;
   /**
    * Assigns an id, stores the event for replay where the broker keeps history,
    * and fans it out to every instance. Rejects with
@@ -44,6 +68,13 @@ export interface Broker {
   watch(channel: string): void | Promise<void>;
   /** The hub's last local subscriber on `channel` left. */
   unwatch(channel: string): void;
+  /**
+   * Hands `command` to every other instance (their sinks' `control`); with
+   * `stopMs`, also records the stop where instances share state.
+   */
+  broadcast(command: Control): Promise<void>;
+  /** Whether `client` was told to stop through the shared state (false where there is none). */
+  isStopped(client: string): Promise<boolean>;
   /** Disconnects; pending work is abandoned. */
   close(): Promise<void>;
 }

@@ -11,7 +11,11 @@ import { MemoryBroker } from "./memory.ts";
 
 /** The broker for `config`. */
 export async function createBroker(config: Config): Promise<Broker> {
-  const history = { historySize: config.historySize, historyTtlMs: config.historyTtl };
+  const history = {
+    historySize: config.historySize,
+    historyTtlMs: config.historyTtl,
+    historyMaxBytes: config.historyMaxBytes,
+  };
   switch (config.broker) {
     case "redis": {
       const { RedisBroker } = await import("./redis.ts");

@@ -1,18 +1,31 @@
 /**
  * The Redis broker: many sse-hub instances share one Redis.
  *
- * - History is a Redis stream (`<prefix>sse-hub:history`, trimmed to about
- *   `--history-size` entries); its entry ids are the SSE event ids, so a client
- *   can reconnect to any instance with its `Last-Event-ID`.
- * - Fan-out: one Lua script adds the event to the stream and publishes it on
- *   `<prefix>sse-hub:events` in a single atomic step, so every instance gets
- *   every event, in id order, exactly once.
- * - Raw messages published by anyone else on the Redis channel of an SSE
- *   channel (`redis-cli PUBLISH news 'hi'`, as with cyclone-sse) are delivered
- *   verbatim, live. They have no id and are not replayable: they never went
- *   through the stream.
- * - Redis down: publishing fails fast with 503; subscribers stay connected;
- *   ioredis reconnects and resubscribes by itself.
+ * - **One order, per-channel history.** One Lua script assigns the event its
+ *   id (`<ms>-<seq>`, from Redis's clock, above the last id it handed out),
+ *   appends it to the history stream of each of its channels (trimmed to
+ *   about `--history-size` entries each) and publishes it on each channel's
+ *   events channel, in one atomic step. Ids order every event of every
+ *   channel, so one `Last-Event-ID` is an exact cursor over any set of
+ *   channels, on any instance.
+ * - **Routing by channel.** An instance subscribes only to the channels it
+ *   has local subscribers on (first subscriber subscribes, last one
+ *   unsubscribes), and so receives only their events.
+ * - **Raw messages** published by anyone else on the Redis channel of an SSE
+ *   channel (`redis-cli PUBLISH news 'hi'`, as with cyclone-sse) are
+ *   delivered verbatim, live, without an id.
+ * - **Outages.** While a connection is down, publish answers 503. When the
+ *   subscriber connection is back, the broker catches up from the history
+ *   streams (every event after the last one it dispatched), then resumes live
+ *   delivery, without duplicates. If Redis lost its data meanwhile (a
+ *   restart without persistence: its floor key changed), subscribers get an
+ *   `interrupted` gap event instead of silence.
+ * - **Control.** `POST /disconnect` is published on a control channel that
+ *   every instance listens to; a stop is a key with the `--stop-ttl` expiry.
+ *
+ * Key layout (each channel's keys share the hash tag `{<channel>}`, so a
+ * cluster can keep them on one shard): see {@linkcode redisKeys} and
+ * docs/scaling.md.
  *
  * @module
  */
@@ -22,9 +35,11 @@ import { Redis } from "ioredis";
 import { isClientChannel } from "../channels.ts";
 import { UnavailableError } from "../errors.ts";
 import { createEvent, type HubEvent, type Message } from "../event.ts";
-import type { Replay } from "../history.ts";
+import type { Gap, Replay } from "../history.ts";
 import { compareIds, parseId } from "../ids.ts";
-import type { Broker, Deliver, PublishResult } from "./broker.ts";
+import type { Broker, BrokerSink, Control, PublishResult } from "./broker.ts";
+import { Echoes } from "./echoes.ts";
+import { redactUrl } from "./redact.ts";
 
 const log = getLogger(["sse-hub", "redis"]);
 
@@ -32,15 +47,91 @@ const log = getLogger(["sse-hub", "redis"]);
 const ECHO_TIMEOUT_MS = 2000;
 /** How long one Redis command may take before it is failed. */
 const COMMAND_TIMEOUT_MS = 3000;
+/** Pause between catch-up attempts while Redis is still coming back. */
+const RECOVER_RETRY_MS = 200;
 
-// KEYS: history stream, events channel. ARGV: max length, min id ("" = no TTL),
-// channels (JSON), event ("" = none), data.
-const PUBLISH_SCRIPT = `
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
-  'c', ARGV[3], 'e', ARGV[4], 'd', ARGV[5])
-if ARGV[2] ~= '' then redis.call('XTRIM', KEYS[1], 'MINID', '~', ARGV[2]) end
-redis.call('PUBLISH', KEYS[2], id .. '\\n' .. ARGV[3] .. '\\n' .. ARGV[4] .. '\\n' .. ARGV[5])
+/** The Redis keys and channels sse-hub uses, under `prefix`. */
+export interface RedisKeys {
+  /** The history stream of an SSE channel. */
+  history(channel: string): string;
+  /** The pub/sub channel sse-hub's own events of an SSE channel travel on. */
+  events(channel: string): string;
+  /** What every {@linkcode RedisKeys.events} channel starts with. */
+  readonly eventsPrefix: string;
+  /** The pub/sub channel raw messages for an SSE channel come in on (cyclone-sse). */
+  raw(channel: string): string;
+  /** The last id handed out. */
+  readonly lastId: string;
+  /** The oldest id this Redis's data covers; a new floor means Redis lost its data. */
+  readonly floor: string;
+  /** Control commands between instances. */
+  readonly control: string;
+  /** A client token told to stop. */
+  stop(client: string): string;
+}
+
+/**
+ * The key layout under `prefix`: each channel's keys carry the hash tag
+ * `{<channel>}`, so a Redis Cluster keeps them in one slot.
+ *
+ * @example
+ * ```ts
+ * import { redisKeys } from "./redis.ts";
+ * redisKeys("app:").history("news"); // "app:sse-hub:history:{news}"
+ * ```
+ */
+export function redisKeys(prefix: string): RedisKeys {
+  return {
+    history: (channel) => `${prefix}sse-hub:history:{${channel}}`,
+    events: (channel) => `${prefix}sse-hub:events:{${channel}}`,
+    eventsPrefix: `${prefix}sse-hub:events:{`,
+    raw: (channel) => `${prefix}${channel}`,
+    lastId: `${prefix}sse-hub:last-id`,
+    floor: `${prefix}sse-hub:floor`,
+    control: `${prefix}sse-hub:control`,
+    stop: (client) => `${prefix}sse-hub:stop:${client}`,
+  };
+}
+
+// The id: Redis's clock in ms, or the last id's ms with the next sequence
+// number when the clock has not moved past it.
+const NEXT_ID = `
+local t = redis.call('TIME')
+local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local seq = 0
+local last = redis.call('GET', KEYS[1])
+if last then
+  local dash = string.find(last, '-', 1, true)
+  local lms = tonumber(string.sub(last, 1, dash - 1))
+  if ms <= lms then
+    ms = lms
+    seq = tonumber(string.sub(last, dash + 1)) + 1
+  end
+end
+local id = string.format('%d-%d', ms, seq)
+`;
+
+// KEYS: last id, floor, then per channel: history stream, events channel.
+// ARGV: max length, min id ("" = no TTL), channels (JSON), event ("" = none), data.
+const PUBLISH_SCRIPT = `${NEXT_ID}
+redis.call('SET', KEYS[1], id)
+redis.call('SET', KEYS[2], id, 'NX')
+local envelope = id .. '\\n' .. ARGV[3] .. '\\n' .. ARGV[4] .. '\\n' .. ARGV[5]
+for i = 3, #KEYS, 2 do
+  redis.call('XADD', KEYS[i], 'MAXLEN', '~', ARGV[1], id, 'c', ARGV[3], 'e', ARGV[4], 'd', ARGV[5])
+  if ARGV[2] ~= '' then redis.call('XTRIM', KEYS[i], 'MINID', '~', ARGV[2]) end
+  redis.call('PUBLISH', KEYS[i + 1], envelope)
+end
 return id
+`;
+
+// KEYS: floor, last id. Sets the floor when Redis has none (fresh, or lost
+// its data) and returns { floor, last id or false }.
+const FLOOR_SCRIPT = `
+local t = redis.call('TIME')
+local id = string.format('%d-0', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+redis.call('SET', KEYS[1], id, 'NX')
+return { redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2]) }
 `;
 
 /** Options for {@linkcode RedisBroker}. */
@@ -49,84 +140,83 @@ export interface RedisBrokerOptions {
   readonly url: string;
   /** Prepended to every Redis key and channel sse-hub uses. */
   readonly prefix: string;
-  /** Stream entries kept for replay (approximately: Redis trims whole nodes). */
+  /** Stream entries kept per channel (approximately: Redis trims whole nodes). */
   readonly historySize: number;
   /** Replay window in milliseconds; 0 means no time limit. */
   readonly historyTtlMs: number;
 }
 
 type StreamEntry = [id: string, fields: string[]];
+type ExecResult = [Error | null, unknown][];
 
-/** Shares events and their history between instances through Redis. */
+/** The commands this broker defines on its connection. */
+interface ScriptedRedis extends Redis {
+  sseHubPublish(...args: (string | number)[]): Promise<string>;
+  sseHubFloor(floorKey: string, lastIdKey: string): Promise<[string, string | null]>;
+}
+
+/** Shares events and their per-channel history between instances through Redis. */
 export class RedisBroker implements Broker {
   readonly kind = "redis";
   readonly #options: RedisBrokerOptions;
-  readonly #historyKey: string;
-  readonly #eventsChannel: string;
-  readonly #commands: Redis;
+  readonly #keys: RedisKeys;
+  readonly #commands: ScriptedRedis;
   readonly #subscriber: Redis;
-  #deliver: Deliver = () => 0;
-  /** Publishes waiting for their own event to come back, by id. */
-  readonly #waiting = new Map<string, (delivered: number) => void>();
-  /** Local delivery counts of events that came back before their publish asked. */
-  readonly #early = new Map<string, number>();
+  readonly #echoes = new Echoes(ECHO_TIMEOUT_MS);
+  #sink: BrokerSink | undefined;
+  /** SSE channels with local subscribers. */
+  readonly #watched = new Set<string>();
+  /** The newest event id dispatched: everything up to it has been handed on. */
+  #cursor = "0-0";
+  /** The floor of Redis's data when last seen. */
+  #floor = "";
+  /** Live events queued while catching up after an outage (undefined when live). */
+  #queued: HubEvent[] | undefined;
+  /** Bumped on every reconnect, so a stale catch-up gives up. */
+  #generation = 0;
+  #closed = false;
+  readonly #outage = { since: 0, refused: 0 };
 
   constructor(options: RedisBrokerOptions) {
     this.#options = options;
-    this.#historyKey = `${options.prefix}sse-hub:history`;
-    this.#eventsChannel = `${options.prefix}sse-hub:events`;
+    this.#keys = redisKeys(options.prefix);
     const common = {
       lazyConnect: true,
       commandTimeout: COMMAND_TIMEOUT_MS,
       retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000),
       maxRetriesPerRequest: 0,
     };
-    // Commands fail at once while disconnected (publish answers 503); the
-    // subscriber queues its SUBSCRIBEs and replays them on reconnect.
+    // Commands fail at once while disconnected (publish answers 503). The
+    // subscriber resubscribes itself after a reconnect, then catches up.
     this.#commands = new Redis(options.url, {
       ...common,
       enableOfflineQueue: false,
       connectionName: "sse-hub",
-    });
+    }) as ScriptedRedis;
     this.#subscriber = new Redis(options.url, {
       ...common,
       enableOfflineQueue: true,
-      autoResubscribe: true,
+      autoResubscribe: false,
       connectionName: "sse-hub-subscriber",
     });
-    this.#commands.defineCommand("sseHubPublish", { numberOfKeys: 2, lua: PUBLISH_SCRIPT });
-    for (
-      const [name, connection] of [["commands", this.#commands], [
-        "subscriber",
-        this.#subscriber,
-      ]] as const
-    ) {
-      let down = false;
-      connection.on("error", (error: Error) => {
-        if (!down) log.warning("Redis {name} connection: {error}", { name, error: error.message });
-        down = true;
-      });
-      connection.on("ready", () => {
-        if (down) log.info("Redis {name} connection is back", { name });
-        down = false;
-      });
-    }
+    this.#commands.defineCommand("sseHubPublish", { lua: PUBLISH_SCRIPT });
+    this.#commands.defineCommand("sseHubFloor", { numberOfKeys: 2, lua: FLOOR_SCRIPT });
   }
 
-  /** True while both connections to Redis are up. */
+  /** True while both connections are up and live delivery is caught up. */
   get ready(): boolean {
-    return this.#commands.status === "ready" && this.#subscriber.status === "ready";
+    return this.#commands.status === "ready" && this.#subscriber.status === "ready" &&
+      this.#queued === undefined;
   }
 
-  async start(deliver: Deliver): Promise<void> {
-    this.#deliver = deliver;
-    this.#subscriber.on("message", (channel: string, message: string) => {
-      if (channel === this.#eventsChannel) this.#onEvent(message);
-      else this.#onRaw(channel, message);
-    });
+  async start(sink: BrokerSink): Promise<void> {
+    this.#sink = sink;
     try {
       await Promise.all([this.#commands.connect(), this.#subscriber.connect()]);
-      await this.#subscriber.subscribe(this.#eventsChannel);
+      const [floor, last] = await this.#commands.sseHubFloor(this.#keys.floor, this.#keys.lastId);
+      this.#floor = floor;
+      this.#cursor = last ?? "0-0";
+      await this.#subscriber.subscribe(this.#keys.control);
     } catch (error) {
       this.#commands.disconnect();
       this.#subscriber.disconnect();
@@ -136,21 +226,37 @@ export class RedisBroker implements Broker {
         }; check --redis-url and that Redis is running`,
       );
     }
+    this.#subscriber.on("message", (channel: string, message: string) => {
+      this.#onMessage(channel, message);
+    });
+    for (const connection of [this.#commands, this.#subscriber]) {
+      connection.on("error", (error: Error) => this.#down(error));
+    }
+    this.#subscriber.on("close", () => {
+      this.#queued ??= [];
+      this.#generation++;
+    });
+    this.#subscriber.on("ready", () => this.#recover());
+    this.#commands.on("ready", () => this.#recover());
   }
 
   async publish(message: Message): Promise<PublishResult> {
-    if (this.#commands.status !== "ready") {
+    if (!this.ready) {
+      this.#outage.refused++;
       throw new UnavailableError(
-        `Redis is unavailable (${this.#commands.status}); the message was not published, retry later`,
+        "Redis is unavailable or still catching up; the message was not published, retry later",
       );
     }
     const { historySize, historyTtlMs } = this.#options;
+    const keys = [this.#keys.lastId, this.#keys.floor];
+    for (const channel of message.channels) {
+      keys.push(this.#keys.history(channel), this.#keys.events(channel));
+    }
     let id: string;
     try {
-      // deno-lint-ignore no-explicit-any
-      id = await (this.#commands as any).sseHubPublish(
-        this.#historyKey,
-        this.#eventsChannel,
+      id = await this.#commands.sseHubPublish(
+        keys.length,
+        ...keys,
         historySize,
         historyTtlMs > 0 ? String(Date.now() - historyTtlMs) : "",
         JSON.stringify(message.channels),
@@ -162,91 +268,215 @@ export class RedisBroker implements Broker {
         `Redis did not take the message: ${(error as Error).message}; retry later`,
       );
     }
-    return { id, delivered: await this.#localDeliveries(id) };
+    const local = message.channels.some((channel) => this.#watched.has(channel));
+    return { id, delivered: local ? await this.#echoes.expect(id) : 0 };
   }
 
   async replay(channels: readonly string[], lastEventId: string): Promise<Replay> {
-    const valid = parseId(lastEventId) !== null;
-    const [[rangeError, entries], [infoError, info]] = (await this.#commands.multi()
-      .xrange(this.#historyKey, valid ? `(${lastEventId}` : "-", "+")
-      .call("XINFO", "STREAM", this.#historyKey)
-      .exec()) as [[Error | null, StreamEntry[]], [Error | null, unknown[]]];
-    if (rangeError) throw rangeError;
-    const wanted = new Set(channels);
-    const events = (entries ?? []).map(toEvent).filter((event) =>
-      event.channels.some((c) => wanted.has(c))
-    );
-    if (!valid) return { events, gap: "invalid-id" };
-    // A missing stream (nothing published yet) has nothing to miss.
-    if (infoError || !info) return { events };
-    return evicted(info, lastEventId) ? { events, gap: "evicted" } : { events };
+    if (this.#commands.status !== "ready") {
+      throw new UnavailableError("Redis is unavailable; replay later");
+    }
+    const last = parseId(lastEventId);
+    const batch = this.#commands.multi().get(this.#keys.floor).get(this.#keys.lastId);
+    for (const channel of channels) {
+      const key = this.#keys.history(channel);
+      batch.xrange(key, last ? `(${lastEventId}` : "-", "+").call("XINFO", "STREAM", key);
+    }
+    const results = (await batch.exec()) as ExecResult;
+    const [floor, newest] = [results[0][1] as string | null, results[1][1] as string | null];
+    const cutoff = this.#options.historyTtlMs > 0 ? Date.now() - this.#options.historyTtlMs : 0;
+    const lists: HubEvent[][] = [];
+    const evicted: string[] = [];
+    channels.forEach((channel, i) => {
+      const [[rangeError, entries], [, info]] = [results[2 + 2 * i], results[3 + 2 * i]];
+      if (rangeError) throw rangeError;
+      const events = (entries as StreamEntry[]).map(toEvent);
+      const fresh = events.filter((event) => event.publishedAt >= cutoff);
+      lists.push(fresh);
+      const expired = fresh.length < events.length;
+      if (last && (expired || (Array.isArray(info) && wasEvicted(info, lastEventId)))) {
+        evicted.push(channel);
+      }
+    });
+    const events = mergeById(lists);
+    if (!last) return { events, gaps: [{ reason: "invalid-id", channels }] };
+    if (floor === null || compareIds(lastEventId, floor) < 0) {
+      return { events, gaps: [{ reason: "unknown-id", channels }] };
+    }
+    if (newest !== null && compareIds(lastEventId, newest) > 0) {
+      return { events: [], gaps: [{ reason: "unknown-id", channels }] };
+    }
+    const gaps: Gap[] = evicted.length > 0 ? [{ reason: "evicted", channels: evicted }] : [];
+    return gaps.length > 0 ? { events, gaps } : { events };
   }
 
   async watch(channel: string): Promise<void> {
-    const name = this.#options.prefix + channel;
-    // Per-connection client: channels get sse-hub's own events through the
-    // events channel; a SUBSCRIBE for each connection would only serve raw
-    // PUBLISHes to them.
-    if (name === this.#eventsChannel || isClientChannel(channel)) return;
-    await this.#subscriber.subscribe(name).catch((error: Error) =>
-      log.warning("cannot subscribe to Redis channel {name}: {error}", {
-        name,
-        error: error.message,
-      })
+    this.#watched.add(channel);
+    await this.#subscriber.subscribe(...this.#redisChannels(channel)).catch((error: Error) =>
+      log.warning("cannot subscribe to {channel}: {error}", { channel, error: error.message })
     );
   }
 
   unwatch(channel: string): void {
-    const name = this.#options.prefix + channel;
-    if (name === this.#eventsChannel || isClientChannel(channel)) return;
-    this.#subscriber.unsubscribe(name).catch(() => {});
+    this.#watched.delete(channel);
+    this.#subscriber.unsubscribe(...this.#redisChannels(channel)).catch(() => {});
+  }
+
+  async broadcast(command: Control): Promise<void> {
+    try {
+      const batch = this.#commands.multi();
+      if (command.client !== undefined && command.stopMs !== undefined) {
+        batch.set(this.#keys.stop(command.client), "1", "PX", Math.max(1, command.stopMs));
+      }
+      await batch.publish(this.#keys.control, JSON.stringify(command)).exec();
+    } catch (error) {
+      throw new UnavailableError(
+        `Redis did not take the command: ${(error as Error).message}; retry later`,
+      );
+    }
+  }
+
+  async isStopped(client: string): Promise<boolean> {
+    if (this.#commands.status !== "ready") return false;
+    return (await this.#commands.exists(this.#keys.stop(client)).catch(() => 0)) === 1;
   }
 
   async close(): Promise<void> {
-    for (const resolve of this.#waiting.values()) resolve(0);
-    this.#waiting.clear();
+    this.#closed = true;
+    this.#echoes.cancel();
     this.#commands.disconnect();
     this.#subscriber.disconnect();
     await Promise.resolve();
   }
 
-  #onEvent(envelope: string): void {
-    const event = parseEnvelope(envelope);
-    if (!event) {
-      log.warning("ignored a malformed message on {channel}", { channel: this.#eventsChannel });
+  /** The Redis channels carrying `channel`'s events: sse-hub's own, and raw ones. */
+  #redisChannels(channel: string): string[] {
+    const names = [this.#keys.events(channel)];
+    // Per-connection client: channels take no raw messages.
+    if (!isClientChannel(channel)) names.push(this.#keys.raw(channel));
+    return names;
+  }
+
+  #onMessage(channel: string, message: string): void {
+    if (channel === this.#keys.control) return this.#onControl(message);
+    if (channel.startsWith(this.#keys.eventsPrefix)) {
+      const event = parseEnvelope(message);
+      if (!event) return log.warning("ignored a malformed message on {channel}", { channel });
+      if (this.#queued) this.#queued.push(event);
+      else this.#dispatch(event);
       return;
     }
-    const delivered = this.#deliver(event);
-    const waiting = this.#waiting.get(event.id!);
-    if (waiting) waiting(delivered);
-    else {
-      this.#early.set(event.id!, delivered);
-      if (this.#early.size > 1000) this.#early.delete(this.#early.keys().next().value!);
-    }
-  }
-
-  #onRaw(channel: string, data: string): void {
     const name = channel.slice(this.#options.prefix.length);
-    this.#deliver(createEvent({ channels: [name], data }, undefined));
+    this.#sink?.deliver(createEvent({ channels: [name], data: message }, undefined));
   }
 
-  /** Waits for the event to come back through pub/sub and returns its local deliveries. */
-  #localDeliveries(id: string): Promise<number> {
-    const early = this.#early.get(id);
-    if (early !== undefined) {
-      this.#early.delete(id);
-      return Promise.resolve(early);
+  /**
+   * Hands an event on once: events come in id order, so one that is not
+   * newer than the cursor was dispatched already (a multi-channel event
+   * arrives once per channel; a catch-up overlaps live delivery).
+   */
+  #dispatch(event: HubEvent): void {
+    if (compareIds(event.id!, this.#cursor) <= 0) return;
+    this.#cursor = event.id!;
+    this.#echoes.settle(event.id!, this.#sink?.deliver(event) ?? 0);
+  }
+
+  #onControl(message: string): void {
+    try {
+      this.#sink?.control(JSON.parse(message) as Control);
+    } catch {
+      log.warning("ignored a malformed control message");
     }
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => finish(0), ECHO_TIMEOUT_MS);
-      const finish = (delivered: number) => {
-        clearTimeout(timer);
-        this.#waiting.delete(id);
-        resolve(delivered);
-      };
-      this.#waiting.set(id, finish);
+  }
+
+  #down(error: Error): void {
+    if (this.#outage.since !== 0 || this.#closed) return;
+    this.#outage.since = Date.now();
+    log.warning("Redis is unreachable ({error}); publishing answers 503 until it is back", {
+      error: error.message,
     });
   }
+
+  /**
+   * After a reconnect: resubscribe, then deliver what was added to the
+   * watched channels' histories since the last event dispatched, then the
+   * live events queued meanwhile. If Redis lost its data, tell the watched
+   * channels' subscribers instead.
+   */
+  async #recover(): Promise<void> {
+    if (this.#queued === undefined || this.#closed) return;
+    if (this.#commands.status !== "ready" || this.#subscriber.status !== "ready") return;
+    const generation = this.#generation;
+    let caughtUp = 0;
+    for (;;) {
+      if (generation !== this.#generation || this.#closed) return;
+      try {
+        const channels = [...this.#watched];
+        await this.#subscriber.subscribe(
+          this.#keys.control,
+          ...channels.flatMap((channel) => this.#redisChannels(channel)),
+        );
+        const [floor] = await this.#commands.sseHubFloor(this.#keys.floor, this.#keys.lastId);
+        if (generation !== this.#generation) return;
+        if (floor !== this.#floor) {
+          log.warning("Redis lost its data (restarted without persistence?)");
+          this.#floor = floor;
+          if (channels.length > 0) this.#sink?.interrupted(channels, this.#cursor);
+          this.#cursor = "0-0";
+        }
+        const missed = await this.#readAfter(channels, this.#cursor);
+        if (generation !== this.#generation) return;
+        if (missed.evicted.length > 0) this.#sink?.interrupted(missed.evicted, this.#cursor);
+        for (const event of missed.events) this.#dispatch(event);
+        caughtUp = missed.events.length;
+        break;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, RECOVER_RETRY_MS));
+      }
+    }
+    const queued = this.#queued ?? [];
+    this.#queued = undefined;
+    for (const event of queued) this.#dispatch(event);
+    const seconds = this.#outage.since
+      ? ((Date.now() - this.#outage.since) / 1000).toFixed(1)
+      : "0";
+    log.info(
+      "Redis is back after {seconds} s: caught up {caughtUp} events, refused {refused} publishes meanwhile",
+      { seconds, caughtUp, refused: this.#outage.refused },
+    );
+    this.#outage.since = 0;
+    this.#outage.refused = 0;
+  }
+
+  /** Every history event after `cursor` on `channels`, and the channels whose history lost some. */
+  async #readAfter(
+    channels: readonly string[],
+    cursor: string,
+  ): Promise<{ events: HubEvent[]; evicted: string[] }> {
+    if (channels.length === 0) return { events: [], evicted: [] };
+    const batch = this.#commands.multi();
+    for (const channel of channels) {
+      const key = this.#keys.history(channel);
+      batch.xrange(key, `(${cursor}`, "+").call("XINFO", "STREAM", key);
+    }
+    const results = (await batch.exec()) as ExecResult;
+    const lists: HubEvent[][] = [];
+    const evicted: string[] = [];
+    channels.forEach((channel, i) => {
+      const [[error, entries], [, info]] = [results[2 * i], results[2 * i + 1]];
+      if (error) throw error;
+      lists.push((entries as StreamEntry[]).map(toEvent));
+      if (Array.isArray(info) && wasEvicted(info, cursor)) evicted.push(channel);
+    });
+    return { events: mergeById(lists), evicted };
+  }
+}
+
+/** Lists of events in id order → one list in id order, each id once. */
+function mergeById(lists: readonly HubEvent[][]): HubEvent[] {
+  const all = lists.length === 1 ? [...lists[0]] : lists.flat();
+  if (lists.length > 1) all.sort((a, b) => compareIds(a.id!, b.id!));
+  return all.filter((event, i) => i === 0 || event.id !== all[i - 1].id);
 }
 
 /** `id \n channels-json \n event \n data` → event; null if malformed. */
@@ -280,12 +510,12 @@ function toEvent([id, fields]: StreamEntry): HubEvent {
 }
 
 /**
- * Whether entries newer than `lastEventId` were removed from the stream.
+ * Whether entries newer than `lastEventId` were removed from a stream.
  * Trimming removes from the head, so that is the case when the stream was
  * trimmed (`entries-added` > `length`) and the id is older than the first
  * entry kept, or when `XDEL` removed an entry newer than the id.
  */
-function evicted(info: unknown[], lastEventId: string): boolean {
+function wasEvicted(info: unknown[], lastEventId: string): boolean {
   const older = (id: string | undefined) =>
     id !== undefined && parseId(id) !== null && compareIds(lastEventId, id) < 0;
   const trimmed = Number(field(info, "entries-added")) > Number(field(info, "length"));
@@ -297,15 +527,4 @@ function evicted(info: unknown[], lastEventId: string): boolean {
 function field(info: unknown[], name: string): string | undefined {
   const at = info.indexOf(name);
   return at >= 0 ? String(info[at + 1]) : undefined;
-}
-
-/** The URL without its password, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.href;
-  } catch {
-    return url;
-  }
 }

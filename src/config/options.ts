@@ -47,6 +47,7 @@ export interface Config {
   readonly historySize: number;
   /** Milliseconds; 0 keeps events until pushed out. */
   readonly historyTtl: number;
+  readonly historyMaxBytes: number;
   /** Milliseconds; 0 disables heartbeats. */
   readonly heartbeat: number;
   /** Milliseconds. */
@@ -141,7 +142,7 @@ export const OPTIONS: Options = {
 
   // --- streams ---
   historySize: integer({
-    help: "events kept in memory for Last-Event-ID replay",
+    help: "events of each channel kept for Last-Event-ID replay",
     default: 1000,
     min: 0,
     max: 10_000_000,
@@ -149,6 +150,12 @@ export const OPTIONS: Options = {
   historyTtl: duration({
     help: "drop replay events older than this; 0 keeps them until pushed out",
     default: 0,
+  }),
+  historyMaxBytes: byteSize({
+    help: "most memory the replay history of all channels takes; the oldest events go first",
+    default: 64 * 1024 ** 2,
+    min: 0,
+    max: 64 * 1024 ** 3,
   }),
   heartbeat: duration({
     help: "seconds between heartbeat comments on every stream; 0 disables",

@@ -10,15 +10,12 @@ import type { Config } from "../config/options.ts";
 import type { Hub } from "../hub.ts";
 import type { RejectedRequests } from "../metrics.ts";
 import type { RateLimiter } from "../rate_limit.ts";
-import type { StopList } from "../stop_list.ts";
 import type { SubscriberAuth } from "../subscriber_auth.ts";
 
 /** The app-wide services routes use, built once per app. */
 export interface Services {
   readonly config: Config;
   readonly hub: Hub;
-  /** Client tokens told to stop reconnecting (`POST /disconnect` with `stop`). */
-  readonly stopped: StopList;
   /** Subscriber JWT checks, when `--private` channels are configured. */
   readonly auth?: SubscriberAuth;
   /** Publish rate limits, when `--publish-rate` is set. */

@@ -8,7 +8,6 @@
  */
 
 import { checkPublishKey, offeredKey } from "../auth.ts";
-import { CLIENT_PREFIX } from "../channels.ts";
 import { BadRequestError } from "./errors.ts";
 import { readBody } from "./body.ts";
 import type { RouteContext } from "./context.ts";
@@ -39,7 +38,7 @@ function fields(body: Awaited<ReturnType<typeof readBody>>) {
 
 /** The disconnect route. */
 export async function disconnect(
-  { request, config, hub, stopped }: RouteContext,
+  { request, config, hub }: RouteContext,
 ): Promise<Response> {
   const body = await readBody(request, BODY_LIMIT);
   if (body.kind === "json" && (typeof body.value !== "object" || body.value === null)) {
@@ -50,11 +49,12 @@ export async function disconnect(
   if (client === undefined && channel === undefined) {
     throw new BadRequestError('give a "client" token or a "channel" to disconnect');
   }
-  const targets = [
-    ...(client !== undefined ? [CLIENT_PREFIX + client] : []),
-    ...(channel !== undefined ? [channel] : []),
-  ];
-  const count = hub.disconnect((sub) => targets.some((t) => sub.channels.includes(t)));
-  if (stop && client !== undefined) stopped.add(client);
-  return json({ status: "ok", disconnected: count, stopped: stop && client !== undefined });
+  const stopped = stop && client !== undefined;
+  // Every instance closes its own streams; the count is this instance's.
+  const count = await hub.control({
+    client,
+    channel,
+    stopMs: stopped ? config.stopTtl : undefined,
+  });
+  return json({ status: "ok", disconnected: count, stopped });
 }

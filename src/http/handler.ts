@@ -9,7 +9,6 @@ import type { Config } from "../config/options.ts";
 import type { Hub } from "../hub.ts";
 import { RejectedRequests } from "../metrics.ts";
 import { RateLimiter } from "../rate_limit.ts";
-import { StopList } from "../stop_list.ts";
 import { SubscriberAuth } from "../subscriber_auth.ts";
 import type { Route, RouteContext, Services } from "./context.ts";
 import { preflight, withCors } from "./cors.ts";
@@ -43,7 +42,6 @@ export function createServices(config: Config, hub: Hub): Services {
   return {
     config,
     hub,
-    stopped: new StopList(config.stopTtl),
     auth: SubscriberAuth.fromConfig(config),
     rate: config.publishRate > 0 ? new RateLimiter(config.publishRate) : undefined,
     rejected: new RejectedRequests(),

@@ -111,7 +111,7 @@ let connections = 0;
 
 /** The subscribe route; a client told to stop for good gets 204. */
 export async function subscribe(
-  { request, url, config, hub, stopped, remote, auth }: RouteContext,
+  { request, url, config, hub, remote, auth }: RouteContext,
 ): Promise<Response> {
   refuseWhileDraining(hub);
   checkConnectionLimits(hub, config, remote);
@@ -119,7 +119,7 @@ export async function subscribe(
   await auth?.authorize(request, url, channels);
   const lastId = lastEventId(request, url);
   const client = clientToken(url);
-  if (stopped.has(client)) return new Response(null, { status: 204 });
+  if (await hub.isStopped(client)) return new Response(null, { status: 204 });
   const preamble = encodePreamble(config.retry, "sse-hub");
   const hello = encodeEvent({ event: CLIENT_EVENT, data: JSON.stringify({ client }) });
   const first = concat([preamble, hello]) as Uint8Array<ArrayBuffer>;

@@ -70,6 +70,11 @@ Deno.test({
           "both instances reconnected",
           30_000,
         );
+        // The instance's queue died with its connection: what was published
+        // meanwhile never reached it, and its subscribers are told so.
+        const gap = await onB.nextEvent(10_000);
+        assertEquals(gap.event, "sse-hub.gap");
+        assertEquals(JSON.parse(gap.data!).reason, "interrupted");
         await publishJson(a.url.origin, { channel: "live", data: "after" });
         assertEquals((await onB.nextEvent(10_000)).data, "after");
       },

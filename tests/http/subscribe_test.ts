@@ -103,13 +103,13 @@ Deno.test("the lastEventId and last-event-id query parameters replay like the he
   }
 });
 
-Deno.test("a Last-Event-ID older than the history gets a gap signal before what remains", async () => {
+Deno.test("a Last-Event-ID older than what the channel kept gets an evicted gap before what remains", async () => {
   await using t = await startTestServer({ historySize: 2 });
   const ids = await publishNumbered(t.origin, "a", 1, 4);
   await using sse = await openSse(`${t.origin}/?channels=a`, { "Last-Event-ID": ids[0] });
   const gap = await sse.nextEvent();
   assertEquals(gap.event, "sse-hub.gap");
-  assertEquals(JSON.parse(gap.data!), { reason: "evicted", lastEventId: ids[0] });
+  assertEquals(JSON.parse(gap.data!), { reason: "evicted", channels: ["a"], lastEventId: ids[0] });
   assertEquals((await sse.events(2)).map((e) => e.data), ["m3", "m4"]);
 });
 
