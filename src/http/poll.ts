@@ -69,18 +69,22 @@ export async function poll(
   await auth?.authorize(request, url, channels);
   const lastId = lastEventId(request, url);
   const sub = new PollSubscriber(`p${++polls}`, channels, config.maxBuffered);
-  // A poll always ends within --poll-timeout, so a client that goes away
-  // early holds its place at most that long.
+  // A client that goes away stops counting at once (its request's signal
+  // aborts when the connection closes), not after --poll-timeout.
+  const leave = () => sub.close("client");
+  request.signal.addEventListener("abort", leave, { once: true });
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    await hub.subscribe(sub, lastId);
-    if (sub.size === 0) {
+    // Gone already: a subscriber closed before it is added would never leave.
+    if (!request.signal.aborted) await hub.subscribe(sub, lastId);
+    if (sub.size === 0 && !request.signal.aborted) {
       timer = setTimeout(() => sub.close("client"), config.pollTimeout);
       await sub.arrived;
       // Let events published in the same moment join this answer.
       await new Promise((resolve) => setTimeout(resolve, 0));
     }
   } finally {
+    request.signal.removeEventListener("abort", leave);
     clearTimeout(timer);
     sub.close("client");
   }

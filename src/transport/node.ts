@@ -129,7 +129,16 @@ class NodeSubscriber implements Subscriber, Flushable {
   }
 }
 
-function toRequest(req: http.IncomingMessage): Request {
+/**
+ * The web `Request` for a `node:http` request. Its `signal` aborts when the
+ * connection closes before the response has been sent (the client went
+ * away), as Deno.serve's does; a waiting long-poll listens to it.
+ */
+function toRequest(req: http.IncomingMessage, res: http.ServerResponse): Request {
+  const gone = new AbortController();
+  res.once("close", () => {
+    if (!res.writableFinished) gone.abort();
+  });
   const headers = new Headers();
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
@@ -139,6 +148,7 @@ function toRequest(req: http.IncomingMessage): Request {
     method,
     headers,
     body: hasBody ? Readable.toWeb(req) as ReadableStream<Uint8Array> : null,
+    signal: gone.signal,
     // @ts-ignore: `duplex` is required by fetch for stream bodies but missing from Deno's RequestInit type
     duplex: "half",
   });
@@ -190,7 +200,7 @@ export async function listenNode(
   const flusher = new Flusher(() => io.wait());
   const server = http.createServer(async (req, res) => {
     try {
-      const response = await handler(toRequest(req), {
+      const response = await handler(toRequest(req, res), {
         remoteAddr: { hostname: req.socket.remoteAddress ?? "", port: req.socket.remotePort ?? 0 },
       });
       const intent = streamIntentOf(response);

@@ -5,9 +5,12 @@
  * @module
  */
 
+import { getLogger } from "@logtape/logtape";
 import type { Handler } from "../http/handler.ts";
 import { streamIntentOf } from "../http/stream_intent.ts";
-import { openStream } from "./stream.ts";
+import { openStream, StreamEnd } from "./stream.ts";
+
+const log = getLogger(["sse-hub", "http"]);
 
 /** A listening server. */
 export interface Listener {
@@ -29,6 +32,21 @@ export function realize(response: Response): Response {
   });
 }
 
+/**
+ * Deno.serve's error handler, which also receives the error of a response
+ * body stream: a {@linkcode StreamEnd} is how a stream ends its connection
+ * (see ./stream.ts), so it is expected, and only a cut-off slow client is
+ * worth a line; anything else is a real error.
+ */
+export function onServeError(error: unknown): Response {
+  if (error instanceof StreamEnd) {
+    if (error.reason === "slow") log.warn("{message}", { message: error.message });
+  } else {
+    log.error("unexpected error: {error}", { error });
+  }
+  return new Response("internal server error", { status: 500 });
+}
+
 /** Serves `handler` with `Deno.serve` on `hostname:port`; with `tls`, HTTPS (HTTP/2 by ALPN). */
 export function listenServe(
   handler: Handler,
@@ -39,6 +57,7 @@ export function listenServe(
     port: options.port,
     ...options.tls,
     onListen() {},
+    onError: onServeError,
   }, async (request, info) => {
     const { hostname, port } = info.remoteAddr as Deno.NetAddr;
     return realize(await handler(request, { remoteAddr: { hostname, port } }));

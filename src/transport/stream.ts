@@ -13,6 +13,16 @@
  * Replays are paced through {@linkcode Subscriber.ready} so they never trip
  * that bound.
  *
+ * A stream the server ends ends its CONNECTION too. Closing the body would
+ * only send HTTP/1.1's last chunk: Deno.serve then keeps the connection open
+ * for another request (it ignores a `Connection: close` response header), so
+ * a client that waits for the connection to end (raw sockets, some proxies
+ * and SSE libraries) would see every stream end at once, when the process
+ * exits, which defeats the spread of a drain. So the stream hands over its
+ * last bytes and, once the HTTP layer has taken them, errors with a
+ * {@linkcode StreamEnd}: Deno.serve then drops the connection after writing
+ * what it was given, and passes the error to its `onError` (see ./serve.ts).
+ *
  * @module
  */
 
@@ -38,6 +48,18 @@ export function joinShared(parts: readonly Uint8Array[]): Uint8Array {
   return lastJoined;
 }
 
+/**
+ * Why a stream body errored on purpose: the server ended it (drain,
+ * lifetime, kick) or cut off a slow client. Not a failure; the serve
+ * transport's `onError` recognises it and only logs the `slow` case.
+ */
+export class StreamEnd extends Error {
+  constructor(readonly reason: CloseReason, message: string) {
+    super(message);
+    this.name = "StreamEnd";
+  }
+}
+
 class StreamSubscriber implements Subscriber {
   readonly id: string;
   readonly channels: readonly string[];
@@ -54,6 +76,8 @@ class StreamSubscriber implements Subscriber {
   #wanted = false;
   /** Replays waiting for room (below half the limit). */
   #replays: (() => void)[] = [];
+  /** Set once closed by the server: errored at the next pull, ending the connection. */
+  #ending: StreamEnd | undefined;
 
   constructor(intent: StreamIntent) {
     this.id = intent.id;
@@ -88,6 +112,8 @@ class StreamSubscriber implements Subscriber {
 
   /** Called by the stream when the HTTP layer wants more. */
   pull(): void {
+    // It has taken the last bytes: now end the connection.
+    if (this.#ending) return this.#controller.error(this.#ending);
     const waiting = this.#waiting;
     if (waiting.length === 0) {
       this.#wanted = true;
@@ -111,20 +137,33 @@ class StreamSubscriber implements Subscriber {
     this.#wake();
     try {
       if (reason === "slow") {
-        // Deno prints a body stream's error when it drops the connection: make
-        // that one line saying what happened and what to change.
         this.#controller.error(
-          `sse-hub: connection ${this.id} cut off: more than ${this.#limit} bytes waiting (--max-buffered); it will reconnect and replay`,
+          new StreamEnd(
+            reason,
+            `connection ${this.id} cut off: more than ${this.#limit} bytes waiting (--max-buffered); it will reconnect and replay`,
+          ),
         );
       } else if (reason !== "client") {
-        if (this.#waiting.length > 0) this.#controller.enqueue(joinShared(this.#waiting));
-        this.#controller.close();
+        this.#end(reason);
       }
     } catch {
       // already cancelled by the client
     }
     this.#waiting.length = 0;
     this.onClose?.(reason);
+  }
+
+  /**
+   * Hands over what waits, then errors the stream as soon as the HTTP layer
+   * has taken it (erroring drops chunks still queued in the stream).
+   */
+  #end(reason: CloseReason): void {
+    this.#ending = new StreamEnd(reason, `connection ${this.id} closed by the server (${reason})`);
+    if (this.#waiting.length > 0) {
+      this.#controller.enqueue(joinShared(this.#waiting));
+      this.#wanted = false;
+    }
+    if (this.#wanted) this.#controller.error(this.#ending);
   }
 }
 

@@ -55,3 +55,18 @@ Deno.test("a poll that sees no event ends after --poll-timeout with a retry dela
   assertEquals(messages[0].retry, 700);
   assertEquals(t.server.hub.subscriberCount, 0);
 });
+
+for (const transport of ["serve", "node"] as const) {
+  Deno.test(`[${transport}] a poll whose client goes away stops counting at once, not after --poll-timeout`, async () => {
+    await using t = await startTestServer({ transport, pollTimeout: 60_000 });
+    const client = new AbortController();
+    const polling = fetch(`${t.origin}/?channels=a&transport=poll`, { signal: client.signal })
+      .catch(() => {});
+    const channels = async () => await (await fetch(`${t.origin}/stats`)).json();
+    await waitFor(async () => (await channels()).length === 1, "the poll to wait");
+    client.abort();
+    await polling;
+    await waitFor(async () => (await channels()).length === 0, "the abandoned poll to be removed");
+    assertEquals(t.server.hub.subscriberCount, 0);
+  });
+}

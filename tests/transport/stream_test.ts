@@ -1,7 +1,7 @@
-import { assertEquals, assertNotStrictEquals, assertStrictEquals } from "@std/assert";
+import { assert, assertEquals, assertNotStrictEquals, assertStrictEquals } from "@std/assert";
 import type { StreamIntent } from "../../src/http/stream_intent.ts";
 import type { Subscriber } from "../../src/subscriber.ts";
-import { joinShared, openStream } from "../../src/transport/stream.ts";
+import { joinShared, openStream, StreamEnd } from "../../src/transport/stream.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (chunk: Uint8Array | undefined) => new TextDecoder().decode(chunk);
@@ -48,6 +48,28 @@ Deno.test("a stream whose reader falls more than maxBuffered behind is cut off",
   for (let i = 0; i < 10; i++) sub.write(bytes(`data: ${"x".repeat(20)}\n\n`));
   assertEquals(reason, "slow");
   await reader.read().then(() => {}, () => {});
+});
+
+Deno.test("a stream the server closes hands over its last bytes, then errors so that its connection ends", async () => {
+  const { stream, sub } = open();
+  const reader = stream.getReader();
+  await reader.read(); // the preamble
+  sub.write(bytes("data: last\n\n"));
+  sub.close("shutdown");
+  assertEquals(text((await reader.read()).value), "data: last\n\n");
+  const end = await reader.read().then(() => undefined, (error) => error);
+  assert(end instanceof StreamEnd, `the stream ended with ${end} instead of a StreamEnd`);
+  assertEquals(end.reason, "shutdown");
+});
+
+Deno.test("a stream closed while its reader waits errors at once", async () => {
+  const { stream, sub } = open();
+  const reader = stream.getReader();
+  await reader.read(); // the preamble
+  const next = reader.read();
+  sub.close("lifetime");
+  const end = await next.then(() => undefined, (error) => error);
+  assert(end instanceof StreamEnd, `the stream ended with ${end} instead of a StreamEnd`);
 });
 
 Deno.test("joinShared builds one chunk for every caller with the same parts", () => {
