@@ -5,6 +5,8 @@
  * @module
  */
 
+import { TooManyRequestsError } from "./errors.ts";
+
 /** Most keys tracked; beyond it the longest-idle full buckets are dropped. */
 const MAX_KEYS = 10_000;
 
@@ -36,5 +38,19 @@ export class RateLimiter {
       return 0;
     }
     return (1 - bucket.tokens) / this.#rate;
+  }
+
+  /**
+   * Takes a publish token for `key`, or throws 429 with `Retry-After` naming
+   * `--publish-rate`.
+   */
+  enforce(key: string): void {
+    const wait = this.take(key);
+    if (wait > 0) {
+      throw new TooManyRequestsError(
+        `over ${this.#rate} publishes a second (--publish-rate); retry in ${wait.toFixed(2)} s`,
+        Math.ceil(wait),
+      );
+    }
   }
 }

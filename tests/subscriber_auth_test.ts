@@ -141,3 +141,26 @@ Deno.test("a publisher may present a JWT instead of the publish key; its publish
   assertEquals((await post("the-key", "sport")).status, 200);
   assertEquals((await post("wrong-key", "sport")).status, 401);
 });
+
+Deno.test("with --publish-rate, forged publish tokens count against the client address, valid ones keep their own bucket", async () => {
+  await using t = await startTestServer({
+    publishKey: "the-key",
+    jwtSecret: SECRET,
+    publishRate: 2,
+  });
+  const post = async (credential: string) => {
+    const response = await fetch(`${t.origin}/publish`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${credential}` },
+      body: JSON.stringify({ channel: "news", data: "x" }),
+    });
+    await response.body?.cancel();
+    return response.status;
+  };
+  const forged = await hs256({ publish: ["*"] }, "1h", "another-secret-of-enough-length");
+  const statuses: number[] = [];
+  for (let i = 0; i < 20; i++) statuses.push(await post(forged));
+  assertEquals(statuses.slice(0, 2), [401, 401]);
+  assertEquals(statuses.at(-1), 429);
+  assertEquals(await post(await hs256({ publish: ["news"] })), 200);
+});

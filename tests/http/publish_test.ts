@@ -186,3 +186,38 @@ Deno.test("GET /publish gets 405 with an Allow header", async () => {
   assertEquals(response.status, 405);
   assertEquals(response.headers.get("allow"), "POST");
 });
+
+/** Publishes once with `key` as X-Publish-Key and returns the status. */
+async function publishWithKey(origin: string, key: string): Promise<number> {
+  return (await publishJson(origin, { channel: "a", data: "x" }, { "x-publish-key": key })).status;
+}
+
+Deno.test("without --publish-key, --publish-rate limits the client address whatever key it sends", async () => {
+  await using t = await startTestServer({ publishRate: 5 });
+  const statuses: number[] = [];
+  for (let i = 0; i < 40; i++) statuses.push(await publishWithKey(t.origin, `made-up-${i}`));
+  assertEquals(statuses.slice(0, 5), [200, 200, 200, 200, 200]);
+  // Tokens refill at 5 a second: far fewer than 40 can pass, however slow the machine.
+  assert(statuses.filter((s) => s === 429).length >= 20, statuses.join(" "));
+});
+
+Deno.test("with --publish-key, wrong keys count against the client address until they get 429", async () => {
+  await using t = await startTestServer({ publishKey: "s3cret", publishRate: 2 });
+  const statuses: number[] = [];
+  for (let i = 0; i < 20; i++) statuses.push(await publishWithKey(t.origin, `guess-${i}`));
+  assertEquals(statuses.slice(0, 2), [401, 401]);
+  assert(statuses.filter((s) => s === 429).length >= 10, statuses.join(" "));
+  await expectError(
+    publishJson(t.origin, { channel: "a", data: "x" }, { "x-publish-key": "guess" }),
+    429,
+    "--publish-rate",
+  );
+});
+
+Deno.test("with --publish-key, the right key keeps its own bucket while guesses are refused", async () => {
+  await using t = await startTestServer({ publishKey: "s3cret", publishRate: 2 });
+  const guesses: number[] = [];
+  for (let i = 0; i < 20; i++) guesses.push(await publishWithKey(t.origin, "guess"));
+  assertEquals(guesses.at(-1), 429);
+  assertEquals(await publishWithKey(t.origin, "s3cret"), 200);
+});
