@@ -152,14 +152,39 @@ export async function readBody(
   if (mediaType === "application/x-www-form-urlencoded") {
     return { kind: "form", fields: parseForm(decodeUtf8(bytes, "form")) };
   }
+  let form: FormData;
   try {
-    const form = await new Response(bytes, {
+    form = await new Response(bytes, {
       headers: { "content-type": contentType },
     }).formData();
-    return { kind: "form", fields: form };
   } catch (error) {
     throw new BadRequestError(
       `multipart body could not be parsed: ${(error as Error).message}`,
     );
   }
+  checkMultipartText(form, bytes);
+  return { kind: "form", fields: form };
+}
+
+/**
+ * `formData()` decodes text parts leniently, putting U+FFFD for bytes that
+ * are not UTF-8. A text value with U+FFFD whose UTF-8 encoding is nowhere in
+ * the body did not arrive as sent: 400 naming the field.
+ */
+function checkMultipartText(form: FormData, bytes: Uint8Array): void {
+  let body: string | undefined;
+  for (const [name, value] of form) {
+    if (typeof value !== "string" || !value.includes("\uFFFD")) continue;
+    body ??= latin1(bytes);
+    if (!body.includes(latin1(encoder.encode(value)))) {
+      throw new BadRequestError(
+        `multipart field ${JSON.stringify(name)} is not valid UTF-8; send text parts as UTF-8`,
+      );
+    }
+  }
+}
+
+/** One character per byte, so byte sequences can be searched as strings. */
+function latin1(bytes: Uint8Array): string {
+  return new TextDecoder("latin1").decode(bytes);
 }

@@ -35,6 +35,15 @@ const RAW = "body is not valid UTF-8";
 const field = (name: string) => `form field "${name}" is not valid UTF-8`;
 const jsonData = (...raw: number[]) => bytes('{"channel": "healthy", "data": "', raw, '"}');
 
+const MULTIPART = "multipart/form-data; boundary=b";
+const multipart = (message: number[]) =>
+  bytes(
+    '--b\r\ncontent-disposition: form-data; name="channel"\r\n\r\nhealthy\r\n',
+    '--b\r\ncontent-disposition: form-data; name="message"\r\n\r\n',
+    message,
+    "\r\n--b--\r\n",
+  );
+
 /** Publish bodies that are not UTF-8: what they are, content type, body, expected reason. */
 const INVALID_UTF8: [string, string, BodyInit, string][] = [
   ["%FF%FE in a form value", FORM, "channel=healthy&message=%FF%FE", field("message")],
@@ -42,6 +51,7 @@ const INVALID_UTF8: [string, string, BodyInit, string][] = [
   ["a cut-off escaped sequence", FORM, "channel=healthy&message=%E2%82", field("message")],
   ["%FF in a form field name", FORM, "channel=healthy&message=x&%FF=1", "name is not valid UTF-8"],
   ["raw 0xFF 0xFE in a form", FORM, bytes("channel=healthy&message=", [0xff, 0xfe]), RAW],
+  ["raw 0xFF 0xFE in a multipart field", MULTIPART, multipart([0xff, 0xfe]), "not valid UTF-8"],
   ["raw 0xFF 0xFE in JSON", JSON_TYPE, jsonData(0xff, 0xfe), RAW],
   ["an overlong encoding in JSON", JSON_TYPE, jsonData(0xc0, 0xaf), RAW],
   ["an encoded surrogate in JSON", JSON_TYPE, jsonData(0xed, 0xa0, 0x80), RAW],
@@ -154,7 +164,7 @@ for (const transport of TRANSPORTS) {
     await assertStillServes(t, healthy, "after bad bodies");
   });
 
-  Deno.test(`[${transport}] invalid UTF-8 in form or JSON publish bodies gets 400 saying so, and others keep being served`, async () => {
+  Deno.test(`[${transport}] invalid UTF-8 in form, multipart or JSON publish bodies gets 400 saying so, and others keep being served`, async () => {
     await using t = await startTestServer({ transport });
     await using healthy = await healthySubscriber(t);
     for (const [what, type, body, reason] of INVALID_UTF8) {

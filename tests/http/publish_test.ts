@@ -221,3 +221,25 @@ Deno.test("with --publish-key, the right key keeps its own bucket while guesses 
   assertEquals(guesses.at(-1), 429);
   assertEquals(await publishWithKey(t.origin, "s3cret"), 200);
 });
+
+Deno.test("U+FFFD sent as text in a form, multipart or JSON publish is delivered as it is", async () => {
+  await using t = await startTestServer();
+  await using sse = await openSse(`${t.origin}/?channels=a`);
+  await waitFor(() => t.server.hub.subscribers("a") === 1, "subscription");
+  const form = new FormData();
+  form.append("channel", "a");
+  form.append("message", "multipart \uFFFD");
+  const statuses = [
+    (await publishForm(t.origin, [["channel", "a"], ["message", "form \uFFFD"]])).status,
+    await fetch(`${t.origin}/publish`, { method: "POST", body: form }).then(async (r) => {
+      await r.body?.cancel();
+      return r.status;
+    }),
+    (await publishJson(t.origin, { channel: "a", data: "json \uFFFD" })).status,
+  ];
+  assertEquals(statuses, [200, 200, 200]);
+  assertEquals(
+    (await sse.events(3)).map((e) => e.data),
+    ["form \uFFFD", "multipart \uFFFD", "json \uFFFD"],
+  );
+});
