@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
+import http from "node:http";
 import { openSse, publishForm, publishJson, startTestServer, waitFor } from "../_helpers/server.ts";
 
 Deno.test("a cyclone-sse form publish reaches the channel's subscribers verbatim", async () => {
@@ -242,4 +243,36 @@ Deno.test("U+FFFD sent as text in a form, multipart or JSON publish is delivered
     (await sse.events(3)).map((e) => e.data),
     ["form \uFFFD", "multipart \uFFFD", "json \uFFFD"],
   );
+});
+
+/**
+ * Publishes once from the loopback address `from` (any 127.x.y.z reaches the
+ * server), so tests can act as several clients; returns the status.
+ */
+function publishFrom(origin: string, from: string, key: string): Promise<number> {
+  const url = new URL(origin);
+  return new Promise((resolve, reject) => {
+    const request = http.request({
+      host: url.hostname,
+      port: Number(url.port),
+      path: "/publish",
+      method: "POST",
+      localAddress: from,
+      headers: { "content-type": "application/json", "x-publish-key": key },
+    }, (response) => {
+      response.resume();
+      resolve(response.statusCode!);
+    });
+    request.on("error", reject);
+    request.end(JSON.stringify({ channel: "a", data: "x" }));
+  });
+}
+
+Deno.test("with --publish-key, one address guessing keys is limited and another address is not", async () => {
+  await using t = await startTestServer({ publishKey: "s3cret", publishRate: 2 });
+  const guesses: number[] = [];
+  for (let i = 0; i < 20; i++) guesses.push(await publishFrom(t.origin, "127.0.0.1", `guess-${i}`));
+  assertEquals(guesses.at(-1), 429);
+  assertEquals(await publishFrom(t.origin, "127.0.0.2", "typo"), 401);
+  assertEquals(await publishFrom(t.origin, "127.0.0.2", "s3cret"), 200);
 });
