@@ -7,7 +7,10 @@
  * - The token comes from `Authorization: Bearer`, the `--auth-cookie` cookie
  *   (same-site pages), or `?token=` (EventSource cannot send headers).
  * - Grants: the `channels` claim, a list of channel patterns (`user.*`,
- *   `private.team1`), and `user.<sub>` for the token's subject.
+ *   `private.team1`), and `user.<sub>` for the token's subject (none
+ *   without a `sub`).
+ * - `--jwt-audience` / `--jwt-issuer`, when set, must match `aud` / `iss`.
+ *   A token without `exp` never expires (as with Mercure and Centrifugo).
  * - Missing, expired or invalid token: 401 with the reason. Valid token that
  *   does not grant a requested private channel: 403.
  *
@@ -29,23 +32,32 @@ export interface Grant {
 
 type KeyResolver = Parameters<typeof jwtVerify>[1];
 
+/** The claims a token must carry besides a valid signature; unset ones are not checked. */
+interface Expected {
+  readonly audience?: string;
+  readonly issuer?: string;
+}
+
 /** Checks subscribers' tokens against `--private` channels. */
 export class SubscriberAuth {
   readonly #private: readonly ChannelPattern[];
   readonly #key: KeyResolver;
   readonly #algorithms: string[];
   readonly #cookie: string;
+  readonly #expected: Expected;
 
   private constructor(
     privatePatterns: readonly string[],
     key: KeyResolver,
     algorithms: string[],
     cookie: string,
+    expected: Expected,
   ) {
     this.#private = privatePatterns.map(compilePattern);
     this.#key = key;
     this.#algorithms = algorithms;
     this.#cookie = cookie;
+    this.#expected = expected;
   }
 
   /**
@@ -84,7 +96,10 @@ export class SubscriberAuth {
       }
       throw new UnauthorizedError(`token algorithm ${alg || "(none)"} is not accepted here`);
     };
-    return new SubscriberAuth(config.private, key, algorithms, config.authCookie);
+    return new SubscriberAuth(config.private, key, algorithms, config.authCookie, {
+      audience: config.jwtAudience || undefined,
+      issuer: config.jwtIssuer || undefined,
+    });
   }
 
   /** Throws 401/403 unless the request may subscribe to every private channel it asks for. */
@@ -102,8 +117,9 @@ export class SubscriberAuth {
       );
     }
     const grant = await this.verify(token);
+    const own = grant.subject === undefined ? undefined : `user.${grant.subject}`;
     const denied = needed.find((channel) =>
-      !matchesAny(grant.patterns, channel) && channel !== `user.${grant.subject}`
+      !matchesAny(grant.patterns, channel) && channel !== own
     );
     if (denied !== undefined) {
       throw new ForbiddenError(`the token does not grant channel ${JSON.stringify(denied)}`);
@@ -132,14 +148,20 @@ export class SubscriberAuth {
     const patterns = Array.isArray(claim)
       ? claim.filter((p): p is string => typeof p === "string").map(compilePattern)
       : [];
-    return { subject: payload.sub, patterns };
+    // No subject, no user channel: `user.${undefined}` must not become a grant.
+    const subject = typeof payload.sub === "string" && payload.sub !== "" ? payload.sub : undefined;
+    return { subject, patterns };
   }
 
   async #claims(token: string): Promise<JWTPayload> {
     try {
-      return (await jwtVerify(token, this.#key, { algorithms: this.#algorithms })).payload;
+      return (await jwtVerify(token, this.#key, {
+        algorithms: this.#algorithms,
+        audience: this.#expected.audience,
+        issuer: this.#expected.issuer,
+      })).payload;
     } catch (error) {
-      throw new UnauthorizedError(`token rejected: ${reason(error)}`);
+      throw new UnauthorizedError(`token rejected: ${reason(error, this.#expected)}`);
     }
   }
 
@@ -154,11 +176,27 @@ export class SubscriberAuth {
   }
 }
 
-function reason(error: unknown): string {
+/** The option that sets each checked claim, and its expected value. */
+const CHECKED_CLAIMS = {
+  aud: ["--jwt-audience", "audience"],
+  iss: ["--jwt-issuer", "issuer"],
+} as const;
+
+/** Why jose rejected a token, in words a client can act on. */
+function reason(error: unknown, expected: Expected): string {
   if (error instanceof UnauthorizedError) return error.message;
   if (error instanceof errors.JWTExpired) return "it has expired";
   if (error instanceof errors.JWSSignatureVerificationFailed) return "its signature is invalid";
   if (error instanceof errors.JWTClaimValidationFailed) {
+    const checked = CHECKED_CLAIMS[error.claim as keyof typeof CHECKED_CLAIMS];
+    if (checked) {
+      const [flag, field] = checked;
+      const want = JSON.stringify(expected[field]);
+      const got = error.payload[error.claim];
+      return got === undefined
+        ? `it has no ${error.claim} claim; ${flag} requires ${want}`
+        : `its ${error.claim} claim ${JSON.stringify(got)} does not match ${flag} ${want}`;
+    }
     return `claim ${error.claim}: ${error.reason}`;
   }
   if (error instanceof errors.JOSEAlgNotAllowed) return "its algorithm is not accepted";

@@ -141,3 +141,101 @@ Deno.test("a publisher may present a JWT instead of the publish key; its publish
   assertEquals((await post("the-key", "sport")).status, 200);
   assertEquals((await post("wrong-key", "sport")).status, 401);
 });
+
+Deno.test("with --publish-rate, forged publish tokens count against the client address, valid ones keep their own bucket", async () => {
+  await using t = await startTestServer({
+    publishKey: "the-key",
+    jwtSecret: SECRET,
+    publishRate: 2,
+  });
+  const post = async (credential: string) => {
+    const response = await fetch(`${t.origin}/publish`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${credential}` },
+      body: JSON.stringify({ channel: "news", data: "x" }),
+    });
+    await response.body?.cancel();
+    return response.status;
+  };
+  const forged = await hs256({ publish: ["*"] }, "1h", "another-secret-of-enough-length");
+  const statuses: number[] = [];
+  for (let i = 0; i < 20; i++) statuses.push(await post(forged));
+  assertEquals(statuses.slice(0, 2), [401, 401]);
+  assertEquals(statuses.at(-1), 429);
+  assertEquals(await post(await hs256({ publish: ["news"] })), 200);
+});
+
+Deno.test("a token without a subject grants no user.* channel", async () => {
+  await using t = await privateServer();
+  const token = await hs256({ channels: ["private.team1"] });
+  for (const channel of ["user.undefined", "user.", "user.42"]) {
+    const { status, error } = await subscribeStatus(t, `channels=${channel}&token=${token}`);
+    assertEquals(status, 403, channel);
+    assertStringIncludes(error, JSON.stringify(channel));
+  }
+});
+
+Deno.test("a token without exp is accepted: it never expires", async () => {
+  await using t = await privateServer();
+  const token = await new SignJWT({ channels: ["private.*"] })
+    .setProtectedHeader({ alg: "HS256" })
+    .sign(new TextEncoder().encode(SECRET));
+  assertEquals((await subscribeStatus(t, `channels=private.a&token=${token}`)).status, 200);
+});
+
+Deno.test("with --jwt-audience, a token for another audience or none gets 401 naming the mismatch", async () => {
+  await using t = await startTestServer({
+    private: ["private.*"],
+    jwtSecret: SECRET,
+    jwtAudience: "sse-hub",
+  });
+  const query = async (claims: Record<string, unknown>) =>
+    await subscribeStatus(t, `channels=private.a&token=${await hs256(claims)}`);
+  assertEquals((await query({ channels: ["private.*"], aud: "sse-hub" })).status, 200);
+  const other = await query({ channels: ["private.*"], aud: "billing" });
+  assertEquals(other.status, 401);
+  assertStringIncludes(other.error, 'aud claim "billing" does not match --jwt-audience "sse-hub"');
+  const none = await query({ channels: ["private.*"] });
+  assertEquals(none.status, 401);
+  assertStringIncludes(none.error, 'no aud claim; --jwt-audience requires "sse-hub"');
+});
+
+Deno.test("with --jwt-issuer, a token from another issuer or none gets 401 naming the mismatch", async () => {
+  await using t = await startTestServer({
+    private: ["private.*"],
+    jwtSecret: SECRET,
+    jwtIssuer: "https://auth.example",
+  });
+  const query = async (claims: Record<string, unknown>) =>
+    await subscribeStatus(t, `channels=private.a&token=${await hs256(claims)}`);
+  assertEquals((await query({ channels: ["private.*"], iss: "https://auth.example" })).status, 200);
+  const other = await query({ channels: ["private.*"], iss: "https://evil.example" });
+  assertEquals(other.status, 401);
+  assertStringIncludes(
+    other.error,
+    'iss claim "https://evil.example" does not match --jwt-issuer "https://auth.example"',
+  );
+  const none = await query({ channels: ["private.*"] });
+  assertEquals(none.status, 401);
+  assertStringIncludes(none.error, 'no iss claim; --jwt-issuer requires "https://auth.example"');
+});
+
+Deno.test("--jwt-audience applies to publish tokens too", async () => {
+  await using t = await startTestServer({
+    publishKey: "the-key",
+    jwtSecret: SECRET,
+    jwtAudience: "sse-hub",
+  });
+  const post = async (token: string) => {
+    const response = await fetch(`${t.origin}/publish`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify({ channel: "news", data: "x" }),
+    });
+    return { status: response.status, error: (await response.json()).error as string };
+  };
+  assertEquals((await post(await hs256({ publish: ["news"], aud: "sse-hub" }))).status, 200);
+  const other = await post(await hs256({ publish: ["news"], aud: "billing" }));
+  assertEquals(other.status, 401);
+  assertStringIncludes(other.error, "--jwt-audience");
+});

@@ -72,6 +72,8 @@ export interface Config {
   readonly private: readonly string[];
   readonly jwtSecret: string;
   readonly jwtPublicKey: string;
+  readonly jwtAudience: string;
+  readonly jwtIssuer: string;
   readonly authCookie: string;
   readonly broker: "memory" | "redis" | "amqp";
   readonly redisUrl: string;
@@ -261,6 +263,16 @@ export const OPTIONS: Options = {
     help: "PEM public key file that verifies RS256/ES256 subscriber tokens",
     default: "",
     valueName: "FILE",
+  }),
+  jwtAudience: text({
+    help: "when set, the aud claim every subscriber or publisher token must carry",
+    default: "",
+    valueName: "AUD",
+  }),
+  jwtIssuer: text({
+    help: "when set, the iss claim every subscriber or publisher token must carry",
+    default: "",
+    valueName: "ISS",
   }),
   authCookie: text({
     help: "cookie a subscriber token may come in (for same-site pages)",

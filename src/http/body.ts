@@ -51,14 +51,69 @@ export async function readBytes(
   return concat(chunks) as Uint8Array<ArrayBuffer>;
 }
 
+/** Throws on malformed UTF-8 instead of putting U+FFFD in its place. */
 const decoder = new TextDecoder("utf-8", { fatal: true });
+const encoder = new TextEncoder();
 
-function decodeUtf8(bytes: Uint8Array): string {
+/** The body as text; 400 when it is not UTF-8. */
+function decodeUtf8(bytes: Uint8Array, what: string): string {
   try {
     return decoder.decode(bytes);
   } catch {
-    throw new BadRequestError("request body is not valid UTF-8");
+    throw new BadRequestError(`request body is not valid UTF-8; send the ${what} as UTF-8 text`);
   }
+}
+
+/**
+ * Percent-decodes one urlencoded name or value as the URL standard does (`+`
+ * is a space, a `%` not followed by two hex digits stays), but refuses bytes
+ * that are not UTF-8 where `URLSearchParams` would put U+FFFD.
+ */
+function formDecode(raw: string, field: () => string): string {
+  const text = raw.replaceAll("+", " ");
+  if (!text.includes("%")) return text;
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    // Malformed escapes (`100%`) or escapes that are not UTF-8: decode by hand.
+  }
+  const input = encoder.encode(text);
+  const out = new Uint8Array(input.length);
+  let n = 0;
+  for (let i = 0; i < input.length; i++) {
+    const hex = input[i] === 0x25 ? String.fromCharCode(input[i + 1], input[i + 2]) : "";
+    if (/^[0-9a-f]{2}$/i.test(hex)) {
+      out[n++] = parseInt(hex, 16);
+      i += 2;
+    } else {
+      out[n++] = input[i];
+    }
+  }
+  try {
+    return decoder.decode(out.subarray(0, n));
+  } catch {
+    const shown = raw.length > 60 ? `${raw.slice(0, 60)}…` : raw;
+    throw new BadRequestError(
+      `${field()} is not valid UTF-8 once percent-decoded (${shown}); ` +
+        "percent-encode text as UTF-8 bytes, e.g. %C3%A9 for é",
+    );
+  }
+}
+
+/** Parses an urlencoded body like `URLSearchParams`, refusing escapes that are not UTF-8. */
+function parseForm(text: string): URLSearchParams {
+  const fields = new URLSearchParams();
+  for (const pair of text.split("&")) {
+    if (pair === "") continue;
+    const at = pair.indexOf("=");
+    const rawName = at < 0 ? pair : pair.slice(0, at);
+    const name = formDecode(rawName, () => "a form field name");
+    const value = at < 0
+      ? ""
+      : formDecode(pair.slice(at + 1), () => `form field ${JSON.stringify(name)}`);
+    fields.append(name, value);
+  }
+  return fields;
 }
 
 /**
@@ -86,7 +141,7 @@ export async function readBody(
   const bytes = await readBytes(request, limit);
   if (isJson) {
     try {
-      return { kind: "json", value: JSON.parse(decodeUtf8(bytes)) };
+      return { kind: "json", value: JSON.parse(decodeUtf8(bytes, "JSON")) };
     } catch (error) {
       if (error instanceof BadRequestError) throw error;
       throw new BadRequestError(
@@ -95,16 +150,41 @@ export async function readBody(
     }
   }
   if (mediaType === "application/x-www-form-urlencoded") {
-    return { kind: "form", fields: new URLSearchParams(decodeUtf8(bytes)) };
+    return { kind: "form", fields: parseForm(decodeUtf8(bytes, "form")) };
   }
+  let form: FormData;
   try {
-    const form = await new Response(bytes, {
+    form = await new Response(bytes, {
       headers: { "content-type": contentType },
     }).formData();
-    return { kind: "form", fields: form };
   } catch (error) {
     throw new BadRequestError(
       `multipart body could not be parsed: ${(error as Error).message}`,
     );
   }
+  checkMultipartText(form, bytes);
+  return { kind: "form", fields: form };
+}
+
+/**
+ * `formData()` decodes text parts leniently, putting U+FFFD for bytes that
+ * are not UTF-8. A text value with U+FFFD whose UTF-8 encoding is nowhere in
+ * the body did not arrive as sent: 400 naming the field.
+ */
+function checkMultipartText(form: FormData, bytes: Uint8Array): void {
+  let body: string | undefined;
+  for (const [name, value] of form) {
+    if (typeof value !== "string" || !value.includes("\uFFFD")) continue;
+    body ??= latin1(bytes);
+    if (!body.includes(latin1(encoder.encode(value)))) {
+      throw new BadRequestError(
+        `multipart field ${JSON.stringify(name)} is not valid UTF-8; send text parts as UTF-8`,
+      );
+    }
+  }
+}
+
+/** One character per byte, so byte sequences can be searched as strings. */
+function latin1(bytes: Uint8Array): string {
+  return new TextDecoder("latin1").decode(bytes);
 }

@@ -9,7 +9,13 @@ import { checkPublishKey, looksLikeJwt, offeredKey, timingSafeEqual } from "../a
 import { validateChannel } from "../channels.ts";
 import type { Config } from "../config/options.ts";
 import { assertSingleLine } from "../encode.ts";
-import { BadRequestError, PayloadTooLargeError, TooManyRequestsError } from "./errors.ts";
+import type { RateLimiter } from "../rate_limit.ts";
+import {
+  BadRequestError,
+  PayloadTooLargeError,
+  TooManyRequestsError,
+  UnauthorizedError,
+} from "./errors.ts";
 import type { Message } from "../event.ts";
 import { type ParsedBody, readBody } from "./body.ts";
 import type { RouteContext } from "./context.ts";
@@ -150,7 +156,18 @@ export function toMessage(fields: PublishFields, config: Config): Message {
   return { channels, event, data };
 }
 
-/** The publish route; `rate` limits publishes per key (or client address). */
+/** Takes a publish token for `key`, or throws 429 with `Retry-After` naming `--publish-rate`. */
+function enforceRate(rate: RateLimiter | undefined, key: string, perSecond: number): void {
+  const wait = rate?.take(key) ?? 0;
+  if (wait > 0) {
+    throw new TooManyRequestsError(
+      `over ${perSecond} publishes a second (--publish-rate); retry in ${wait.toFixed(2)} s`,
+      Math.ceil(wait),
+    );
+  }
+}
+
+/** The publish route; `rate` limits publishes per valid key, else per client address. */
 export async function publish(
   { request, config, hub, remote, rate, auth }: RouteContext,
 ): Promise<Response> {
@@ -163,18 +180,24 @@ export async function publish(
       !timingSafeEqual(key, config.publishKey)
     ? key
     : undefined;
-  if (token === undefined) checkPublishKey(config.publishKey, key);
-  const message = toMessage(fields, config);
-  if (token !== undefined) await auth!.authorizePublish(token, message.channels);
-  const wait = rate?.take(key ? `key:${key}` : `ip:${remote}`) ?? 0;
-  if (wait > 0) {
-    throw new TooManyRequestsError(
-      `over ${config.publishRate} publishes a second (--publish-rate); retry in ${
-        wait.toFixed(2)
-      } s`,
-      Math.ceil(wait),
-    );
+  // Only a proven credential (the configured key, a valid token) has a bucket
+  // of its own: made-up keys are limited per client address, and wrong ones
+  // cost the address a token too, so guessing keys hits 429.
+  const byAddress = `ip:${remote}`;
+  try {
+    if (token === undefined) checkPublishKey(config.publishKey, key);
+  } catch (error) {
+    enforceRate(rate, byAddress, config.publishRate);
+    throw error;
   }
+  const message = toMessage(fields, config);
+  if (token !== undefined) {
+    await auth!.authorizePublish(token, message.channels).catch((error) => {
+      if (error instanceof UnauthorizedError) enforceRate(rate, byAddress, config.publishRate);
+      throw error;
+    });
+  }
+  enforceRate(rate, config.publishKey === "" ? byAddress : `key:${key}`, config.publishRate);
   const result = await hub.publish(message);
   return json({
     status: "ok",

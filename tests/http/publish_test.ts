@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
+import http from "node:http";
 import { openSse, publishForm, publishJson, startTestServer, waitFor } from "../_helpers/server.ts";
 
 Deno.test("a cyclone-sse form publish reaches the channel's subscribers verbatim", async () => {
@@ -185,4 +186,93 @@ Deno.test("GET /publish gets 405 with an Allow header", async () => {
   await response.body?.cancel();
   assertEquals(response.status, 405);
   assertEquals(response.headers.get("allow"), "POST");
+});
+
+/** Publishes once with `key` as X-Publish-Key and returns the status. */
+async function publishWithKey(origin: string, key: string): Promise<number> {
+  return (await publishJson(origin, { channel: "a", data: "x" }, { "x-publish-key": key })).status;
+}
+
+Deno.test("without --publish-key, --publish-rate limits the client address whatever key it sends", async () => {
+  await using t = await startTestServer({ publishRate: 5 });
+  const statuses: number[] = [];
+  for (let i = 0; i < 40; i++) statuses.push(await publishWithKey(t.origin, `made-up-${i}`));
+  assertEquals(statuses.slice(0, 5), [200, 200, 200, 200, 200]);
+  // Tokens refill at 5 a second: far fewer than 40 can pass, however slow the machine.
+  assert(statuses.filter((s) => s === 429).length >= 20, statuses.join(" "));
+});
+
+Deno.test("with --publish-key, wrong keys count against the client address until they get 429", async () => {
+  await using t = await startTestServer({ publishKey: "s3cret", publishRate: 2 });
+  const statuses: number[] = [];
+  for (let i = 0; i < 20; i++) statuses.push(await publishWithKey(t.origin, `guess-${i}`));
+  assertEquals(statuses.slice(0, 2), [401, 401]);
+  assert(statuses.filter((s) => s === 429).length >= 10, statuses.join(" "));
+  await expectError(
+    publishJson(t.origin, { channel: "a", data: "x" }, { "x-publish-key": "guess" }),
+    429,
+    "--publish-rate",
+  );
+});
+
+Deno.test("with --publish-key, the right key keeps its own bucket while guesses are refused", async () => {
+  await using t = await startTestServer({ publishKey: "s3cret", publishRate: 2 });
+  const guesses: number[] = [];
+  for (let i = 0; i < 20; i++) guesses.push(await publishWithKey(t.origin, "guess"));
+  assertEquals(guesses.at(-1), 429);
+  assertEquals(await publishWithKey(t.origin, "s3cret"), 200);
+});
+
+Deno.test("U+FFFD sent as text in a form, multipart or JSON publish is delivered as it is", async () => {
+  await using t = await startTestServer();
+  await using sse = await openSse(`${t.origin}/?channels=a`);
+  await waitFor(() => t.server.hub.subscribers("a") === 1, "subscription");
+  const form = new FormData();
+  form.append("channel", "a");
+  form.append("message", "multipart \uFFFD");
+  const statuses = [
+    (await publishForm(t.origin, [["channel", "a"], ["message", "form \uFFFD"]])).status,
+    await fetch(`${t.origin}/publish`, { method: "POST", body: form }).then(async (r) => {
+      await r.body?.cancel();
+      return r.status;
+    }),
+    (await publishJson(t.origin, { channel: "a", data: "json \uFFFD" })).status,
+  ];
+  assertEquals(statuses, [200, 200, 200]);
+  assertEquals(
+    (await sse.events(3)).map((e) => e.data),
+    ["form \uFFFD", "multipart \uFFFD", "json \uFFFD"],
+  );
+});
+
+/**
+ * Publishes once from the loopback address `from` (any 127.x.y.z reaches the
+ * server), so tests can act as several clients; returns the status.
+ */
+function publishFrom(origin: string, from: string, key: string): Promise<number> {
+  const url = new URL(origin);
+  return new Promise((resolve, reject) => {
+    const request = http.request({
+      host: url.hostname,
+      port: Number(url.port),
+      path: "/publish",
+      method: "POST",
+      localAddress: from,
+      headers: { "content-type": "application/json", "x-publish-key": key },
+    }, (response) => {
+      response.resume();
+      resolve(response.statusCode!);
+    });
+    request.on("error", reject);
+    request.end(JSON.stringify({ channel: "a", data: "x" }));
+  });
+}
+
+Deno.test("with --publish-key, one address guessing keys is limited and another address is not", async () => {
+  await using t = await startTestServer({ publishKey: "s3cret", publishRate: 2 });
+  const guesses: number[] = [];
+  for (let i = 0; i < 20; i++) guesses.push(await publishFrom(t.origin, "127.0.0.1", `guess-${i}`));
+  assertEquals(guesses.at(-1), 429);
+  assertEquals(await publishFrom(t.origin, "127.0.0.2", "typo"), 401);
+  assertEquals(await publishFrom(t.origin, "127.0.0.2", "s3cret"), 200);
 });
