@@ -12,7 +12,9 @@
  * arrived after the last message from the same publisher that it did receive
  * before the missing one. Each subscriber must also see each publisher's
  * messages once each and in order, and must stay connected throughout.
- * The test takes about 15–25 s.
+ * The test takes about 10–20 s. The loss depends on a race (a publish lands
+ * while an instance's subscriber connection is not yet subscribed again), so
+ * the current broker passes about one run in eight: run it several times.
  *
  * @module
  */
@@ -195,6 +197,8 @@ Deno.test({
     // Analysis: per subscriber, per publisher.
     const problems: string[] = [];
     let silentlyMissed = 0;
+    /** `a-12` for every accepted message some subscriber missed silently. */
+    const silentMessages = new Set<string>();
     let coveredByGap = 0;
     let gapEvents = 0;
     let unorderedTotal = 0;
@@ -247,6 +251,7 @@ Deno.test({
         }
         if (silent.length > 0) {
           silentlyMissed += silent.length;
+          for (const m of silent) silentMessages.add(`${p.name}-${m.n}`);
           problems.push(
             `subscriber ${s.name} silently missed ${silent.length} accepted messages from ${p.name}: ${
               describeMissing(p.name, silent, when)
@@ -274,7 +279,8 @@ Deno.test({
       `redis fault: ${accepted} accepted (${
         publishers.map((p) => `${p.name}: ${p.accepted.length} of ${p.sent}, ${p.refused} refused`)
           .join("; ")
-      }), ${subscribers.length} subscribers, ${silentlyMissed} silently missed, ` +
+      }), ${subscribers.length} subscribers, ${silentlyMissed} silently missed ` +
+        `(${silentMessages.size} distinct messages), ` +
         `${coveredByGap} missed with a gap event, ${gapEvents} gap events, ` +
         `${unorderedTotal} duplicate or out-of-order`,
     );
