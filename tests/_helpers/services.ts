@@ -42,12 +42,9 @@ export interface RedisServer extends AsyncDisposable {
   start(): Promise<void>;
 }
 
-/** Starts a persistent (append-only) Redis on a free port. */
-export async function startRedis(): Promise<RedisServer> {
-  const port = freePort();
-  const dir = await Deno.makeTempDir({ prefix: "sse-hub-redis-" });
-  let child: Deno.ChildProcess | undefined;
-  const cli = async (...args: string[]) => {
+/** A function that runs `redis-cli` against one port and returns its output. */
+function redisCli(port: number): (...args: string[]) => Promise<string> {
+  return async (...args: string[]) => {
     const out = await new Deno.Command("redis-cli", {
       args: ["-h", "127.0.0.1", "-p", String(port), ...args],
       stdout: "piped",
@@ -55,30 +52,45 @@ export async function startRedis(): Promise<RedisServer> {
     }).output();
     return new TextDecoder().decode(out.stdout).trim();
   };
-  const start = async () => {
-    child = new Deno.Command("redis-server", {
-      args: [
-        "--port",
-        String(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "yes",
-        "--appendfsync",
-        "always",
-        "--dir",
-        dir,
-      ],
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    const deadline = Date.now() + 10_000;
-    while ((await cli("PING").catch(() => "")) !== "PONG") {
-      if (Date.now() > deadline) throw new Error(`redis-server did not start on port ${port}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+/** Spawns `redis-server` on `port` with `args` and resolves once it answers PING. */
+async function spawnRedis(port: number, args: string[]): Promise<Deno.ChildProcess> {
+  const child = new Deno.Command("redis-server", {
+    args: ["--port", String(port), "--bind", "127.0.0.1", ...args],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const cli = redisCli(port);
+  const deadline = Date.now() + 10_000;
+  while ((await cli("PING").catch(() => "")) !== "PONG") {
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      await child.status;
+      throw new Error(`redis-server did not start on port ${port}`);
     }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return child;
+}
+
+/** Starts a persistent (append-only) Redis on a free port. */
+export async function startRedis(): Promise<RedisServer> {
+  const port = freePort();
+  const dir = await Deno.makeTempDir({ prefix: "sse-hub-redis-" });
+  let child: Deno.ChildProcess | undefined;
+  const cli = redisCli(port);
+  const start = async () => {
+    child = await spawnRedis(port, [
+      "--save",
+      "",
+      "--appendonly",
+      "yes",
+      "--appendfsync",
+      "always",
+      "--dir",
+      dir,
+    ]);
   };
   const stop = async () => {
     if (!child) return;
@@ -95,6 +107,60 @@ export async function startRedis(): Promise<RedisServer> {
     start,
     async [Symbol.asyncDispose]() {
       await stop();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/** A Redis without persistence that a test can crash and start again, empty. */
+export interface VolatileRedisServer extends AsyncDisposable {
+  readonly port: number;
+  readonly url: string;
+  /** The PID of the running redis-server, or undefined while it is down. */
+  readonly pid: number | undefined;
+  /** Runs `redis-cli` against it and returns its output. */
+  cli(...args: string[]): Promise<string>;
+  /** SIGKILLs it (a crash: nothing is saved, and it had nothing to save). */
+  kill(): Promise<void>;
+  /** Starts it again, empty, on the same port. */
+  start(): Promise<void>;
+}
+
+/**
+ * Starts a Redis with no persistence at all (`--appendonly no --save ""`) on
+ * a free port, in a temporary directory, so a restart loses every key.
+ */
+export async function startVolatileRedis(): Promise<VolatileRedisServer> {
+  const port = freePort();
+  const dir = await Deno.makeTempDir({ prefix: "sse-hub-redis-volatile-" });
+  let child: Deno.ChildProcess | undefined;
+  const start = async () => {
+    if (child) throw new Error(`redis-server on port ${port} is already running`);
+    child = await spawnRedis(port, ["--save", "", "--appendonly", "no", "--dir", dir]);
+  };
+  const kill = async () => {
+    if (!child) return;
+    const running = child;
+    child = undefined;
+    try {
+      running.kill("SIGKILL");
+    } catch {
+      // already exited
+    }
+    await running.status;
+  };
+  await start();
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}/0`,
+    get pid() {
+      return child?.pid;
+    },
+    cli: redisCli(port),
+    kill,
+    start,
+    async [Symbol.asyncDispose]() {
+      await kill();
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     },
   };
