@@ -15,17 +15,37 @@ Deno.test("--version prints the version from deno.json", async () => {
   assertEquals([code, stdout.trim()], [0, `sse-hub ${denoJson.version}`]);
 });
 
-Deno.test("an unknown flag exits 2 with a message naming it and the usage", async () => {
+Deno.test("an unknown flag exits 2 with a message naming it and a one-line --help hint", async () => {
   const { code, stderr } = await runMain(["--prot", "80"]);
   assertEquals(code, 2);
-  assertStringIncludes(stderr, "unknown option --prot");
-  assertStringIncludes(stderr, "Usage:");
+  assertEquals(stderr.trim().split("\n"), ["sse-hub: unknown option --prot", "see sse-hub --help"]);
 });
 
-Deno.test("a bad value exits 2 with a message naming the option and value", async () => {
+Deno.test("a bad value exits 2 with a message naming the option and value, not the usage", async () => {
   const { code, stderr } = await runMain(["--port", "eighty"]);
   assertEquals(code, 2);
   assertStringIncludes(stderr, '--port: expected a whole number, got "eighty"');
+  assertEquals(stderr.trim().split("\n").length, 2, stderr);
+});
+
+Deno.test("--help lists the choices of an option once", async () => {
+  const { stdout } = await runMain(["--help"]);
+  const line = (flag: string) => stdout.split("\n").find((l) => l.includes(`${flag} `)) ?? "";
+  // --transport and --broker explain their choices in the help text: no list appended.
+  assertEquals(line("--transport").includes("serve, node"), false, line("--transport"));
+  assertEquals(line("--broker").match(/\bamqp\b/g)?.length, 1, line("--broker"));
+  assertStringIncludes(
+    line("--log-level"),
+    ": trace, debug, info, warning, error, fatal (default info)",
+  );
+});
+
+Deno.test("--help shows default sizes and durations with their units", async () => {
+  const { stdout } = await runMain(["--help"]);
+  assertStringIncludes(stdout, "(default 1MiB)");
+  assertStringIncludes(stdout, "(default 64KiB)");
+  assertStringIncludes(stdout, "(default 15s)");
+  assertEquals(stdout.includes("1048576"), false);
 });
 
 Deno.test("an unknown key in the config file exits 2 naming the key and file", async () => {

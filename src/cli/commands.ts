@@ -5,9 +5,9 @@
  */
 
 import { UsageError } from "./args.ts";
-import { publish, PUBLISH_USAGE } from "./publish.ts";
+import { publish } from "./publish.ts";
 import { serve } from "./serve.ts";
-import { subscribe, SUBSCRIBE_USAGE } from "./subscribe.ts";
+import { subscribe } from "./subscribe.ts";
 
 /** Runs the command line; returns the process exit code. */
 export async function run(
@@ -28,8 +28,7 @@ export async function run(
     }
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    const usage = command === "publish" ? PUBLISH_USAGE : SUBSCRIBE_USAGE;
-    console.error(`sse-hub ${command}: ${error.message}\n\n${usage}`);
+    console.error(`sse-hub ${command}: ${error.message}\nsee sse-hub ${command} --help`);
     return 2;
   }
 }

@@ -25,6 +25,15 @@ export function publishEndpoint(url: URL): URL {
   return new URL("publish", base);
 }
 
+/**
+ * Drops ONE trailing line break (`\n` or `\r\n`) from standard input, the one
+ * `echo` and editors add; otherwise every event would end in an empty `data:` line.
+ */
+export function stripFinalNewline(text: string): string {
+  if (text.endsWith("\r\n")) return text.slice(0, -2);
+  return text.endsWith("\n") ? text.slice(0, -1) : text;
+}
+
 /** Runs `sse-hub publish`; returns the exit code. */
 export async function publish(
   args: readonly string[],
@@ -48,7 +57,7 @@ export async function publish(
   }
   const given = positional[1];
   if (given === undefined) throw new UsageError("missing DATA (use - to read standard input)");
-  const data = given === "-" ? await new Response(stdin).text() : given;
+  const data = given === "-" ? stripFinalNewline(await new Response(stdin).text()) : given;
   const key = (flags.key as string | undefined) ?? env.SSE_HUB_PUBLISH_KEY;
   let response: Response;
   try {

@@ -15,6 +15,9 @@ import { startServer } from "../server.ts";
 
 const log = getLogger(["sse-hub"]);
 
+/** The line printed under a command-line mistake, instead of the whole usage. */
+export const USAGE_HINT = "see sse-hub --help";
+
 /** The version in deno.json. */
 export const VERSION: string = denoJson.version;
 
@@ -28,7 +31,7 @@ export async function serve(
     command = loadConfig({ args, env });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    console.error(`sse-hub: ${error.message}\n\n${usage()}`);
+    console.error(`sse-hub: ${error.message}\n${USAGE_HINT}`);
     return 2;
   }
   if (command.kind === "help") {

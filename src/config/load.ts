@@ -122,7 +122,7 @@ function readFlags(args: readonly string[]): Flags {
     const arg = rejected[0];
     throw new ConfigError(
       arg.startsWith("-")
-        ? `unknown option ${arg.split("=")[0]}; see --help for the options`
+        ? `unknown option ${arg.split("=")[0]}`
         : `unexpected argument ${JSON.stringify(arg)}; options start with --`,
     );
   }

@@ -21,6 +21,8 @@ export interface Option<T> {
   readonly aliases?: readonly string[];
   /** Converts a raw value or throws an `Error` saying what is expected. */
   parse(raw: unknown): T;
+  /** Shows a value the way a user would write it (`15s`, `1MiB`), for `--help`. */
+  format?(value: T): string;
 }
 
 interface Common {
@@ -112,6 +114,19 @@ export function parseAmount(
   return factor === undefined ? undefined : Number(match[1]) * factor;
 }
 
+/**
+ * Writes `value` in the largest of `units` (largest first) that divides it
+ * exactly: `15000` ms is `15s`, `1048576` bytes is `1MiB`; 0 is `0`.
+ */
+export function formatAmount(value: number, units: readonly (readonly [string, number])[]): string {
+  if (value === 0) return "0";
+  const [name, factor] = units.find(([, f]) => value % f === 0) ?? units[units.length - 1];
+  return `${value / factor}${name}`;
+}
+
+const DURATION_NAMES = [["h", 3_600_000], ["m", 60_000], ["s", 1000], ["ms", 1]] as const;
+const SIZE_NAMES = [["GiB", 1024 ** 3], ["MiB", 1024 ** 2], ["KiB", 1024], ["B", 1]] as const;
+
 /** An amount with units in `[min, max]` (rounded), or an `Error` showing `examples`. */
 function amount(
   raw: unknown,
@@ -140,6 +155,7 @@ export function duration(
     ...o,
     valueName: "SECONDS",
     parse: (raw) => amount(raw, DURATION_UNITS, "s", range),
+    format: (ms) => formatAmount(ms, DURATION_NAMES),
   };
 }
 
@@ -152,6 +168,7 @@ export function byteSize(
     ...o,
     valueName: "BYTES",
     parse: (raw) => amount(raw, SIZE_UNITS, "b", range),
+    format: (bytes) => formatAmount(bytes, SIZE_NAMES),
   };
 }
 
@@ -176,13 +193,22 @@ export function text(
   };
 }
 
-/** One of a fixed set of words. */
+/** Whether `help` already names `word` (as a whole word). */
+function names(help: string, word: string): boolean {
+  return new RegExp(`(^|[^\\w.-])${word.replace(/[^\w]/g, "\\$&")}($|[^\\w-])`).test(help);
+}
+
+/**
+ * One of a fixed set of words. The help lists the choices once: they are
+ * appended unless the help text already names each of them.
+ */
 export function choice<const T extends string>(
   o: Common & { default: T; choices: readonly T[]; valueName: string },
 ): Option<T> {
+  const listed = o.choices.every((c) => names(o.help, c));
   return {
     ...o,
-    help: `${o.help}: ${o.choices.join(", ")}`,
+    help: listed ? o.help : `${o.help}: ${o.choices.join(", ")}`,
     parse(raw) {
       if (
         typeof raw === "string" &&
