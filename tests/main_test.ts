@@ -60,6 +60,37 @@ Deno.test("an unknown key in the config file exits 2 naming the key and file", a
   }
 });
 
+/** The environment Kubernetes gives every pod for a Service named `sse-hub`. */
+const KUBERNETES_ENV = {
+  SSE_HUB_SERVICE_HOST: "10.96.0.12",
+  SSE_HUB_SERVICE_PORT: "8888",
+  SSE_HUB_PORT: "tcp://10.96.0.12:8888",
+  SSE_HUB_PORT_8888_TCP: "tcp://10.96.0.12:8888",
+  SSE_HUB_PORT_8888_TCP_PROTO: "tcp",
+  SSE_HUB_PORT_8888_TCP_ADDR: "10.96.0.12",
+  SSE_HUB_PORT_8888_TCP_PORT: "8888",
+};
+
+Deno.test("with a Kubernetes Service's SSE_HUB_* variables set the server starts and warns naming them", async () => {
+  await using hub = await spawnHub([], { env: KUBERNETES_ENV });
+  const response = await fetch(new URL("/healthz", hub.url));
+  assertEquals(response.status, 200);
+  await response.body?.cancel();
+  const warnings = hub.stderr().split("\n").filter((line) => line.includes("[WRN]"));
+  assertEquals(warnings.length, 2, hub.stderr());
+  const unknown = warnings.find((line) => line.includes("unknown environment variables")) ?? "";
+  for (const name of Object.keys(KUBERNETES_ENV).filter((n) => n !== "SSE_HUB_PORT")) {
+    assertStringIncludes(unknown, name);
+  }
+  assertStringIncludes(hub.stderr(), "ignoring SSE_HUB_PORT=tcp://10.96.0.12:8888");
+});
+
+Deno.test("with a Kubernetes Service's variables set a flag typo still exits 2", async () => {
+  const { code, stderr } = await runMain(["--prot", "0"], KUBERNETES_ENV);
+  assertEquals(code, 2);
+  assertStringIncludes(stderr, "unknown option --prot");
+});
+
 Deno.test("startup logs one line with the URL it listens on", async () => {
   await using hub = await spawnHub(["--path", "/sse/"]);
   assertMatch(hub.url.href, /^http:\/\/127\.0\.0\.1:\d+\/sse\/$/);

@@ -7,7 +7,7 @@
 
 import { getLogger } from "@logtape/logtape";
 import denoJson from "../../deno.json" with { type: "json" };
-import { loadConfig } from "../config/load.ts";
+import { type IgnoredEnv, loadConfig } from "../config/load.ts";
 import { usage } from "../config/usage.ts";
 import { ConfigError } from "../errors.ts";
 import { setupLogging } from "../log.ts";
@@ -20,6 +20,22 @@ export const USAGE_HINT = "see sse-hub --help";
 
 /** The version in deno.json. */
 export const VERSION: string = denoJson.version;
+
+/** One warning line for unknown `SSE_HUB_*` variables, one per service link ignored. */
+function warnIgnoredEnv(ignored: IgnoredEnv): void {
+  if (ignored.unknown.length > 0) {
+    log.warning(
+      "ignoring unknown environment variables {names}: sse-hub reads SSE_HUB_<OPTION> (see --help)",
+      { names: ignored.unknown.join(", ") },
+    );
+  }
+  for (const link of ignored.serviceLinks) {
+    log.warning(
+      "ignoring {name}={value}: a Kubernetes service link, not a value for {flag}",
+      { ...link },
+    );
+  }
+}
 
 /** Runs the server until a signal stops it; returns the exit code. */
 export async function serve(
@@ -44,6 +60,7 @@ export async function serve(
   }
   const config = command.config;
   setupLogging(config);
+  warnIgnoredEnv(command.ignoredEnv);
 
   let server;
   try {
