@@ -1,6 +1,21 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import denoJson from "../deno.json" with { type: "json" };
-import { runMain, spawnHub } from "./_helpers/process.ts";
+import { MAIN, runMain, spawnHub } from "./_helpers/process.ts";
+
+/** Runs `deno run [permissions] main.ts …args` as a user would type it, with no prompt. */
+async function runWith(
+  permissions: string[],
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...permissions, MAIN, ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code, stdout: text(stdout), stderr: text(stderr) };
+}
 
 Deno.test("--help prints every option and exits 0", async () => {
   const { code, stdout } = await runMain(["--help"]);
@@ -13,6 +28,33 @@ Deno.test("--help prints every option and exits 0", async () => {
 Deno.test("--version prints the version from deno.json", async () => {
   const { code, stdout } = await runMain(["--version"]);
   assertEquals([code, stdout.trim()], [0, `sse-hub ${denoJson.version}`]);
+});
+
+Deno.test("--help works with no permissions at all", async () => {
+  const { code, stdout, stderr } = await runWith([], ["--help"]);
+  assertEquals([code, stderr], [0, ""]);
+  assertStringIncludes(stdout, "--port PORT");
+});
+
+Deno.test("--version works with no permissions at all", async () => {
+  const { code, stdout, stderr } = await runWith([], ["--version"]);
+  assertEquals([code, stdout.trim(), stderr], [0, `sse-hub ${denoJson.version}`, ""]);
+});
+
+Deno.test("starting without --allow-net exits 1 with one line naming the flag to add", async () => {
+  const { code, stderr } = await runWith(["--allow-env", "--allow-read"], ["--port", "0"]);
+  assertEquals([code, stderr], [
+    1,
+    "sse-hub: needs network access: run with --allow-net (or use deno task start)\n",
+  ]);
+});
+
+Deno.test("starting with no permissions exits 1 with one line naming --allow-env", async () => {
+  const { code, stderr } = await runWith([], ["--port", "0"]);
+  assertEquals([code, stderr], [
+    1,
+    "sse-hub: needs environment access: run with --allow-env (or use deno task start)\n",
+  ]);
 });
 
 Deno.test("an unknown flag exits 2 with a message naming it and a one-line --help hint", async () => {

@@ -7,11 +7,11 @@
 
 import { getLogger } from "@logtape/logtape";
 import denoJson from "../../deno.json" with { type: "json" };
-import { type IgnoredEnv, loadConfig } from "../config/load.ts";
+import { type Env, type IgnoredEnv, loadConfig } from "../config/load.ts";
 import { usage } from "../config/usage.ts";
 import { ConfigError } from "../errors.ts";
 import { setupLogging } from "../log.ts";
-import { startServer } from "../server.ts";
+import { missingPermission } from "./permissions.ts";
 
 const log = getLogger(["sse-hub"]);
 
@@ -40,7 +40,7 @@ function warnIgnoredEnv(ignored: IgnoredEnv): void {
 /** Runs the server until a signal stops it; returns the exit code. */
 export async function serve(
   args: readonly string[],
-  env: Readonly<Record<string, string | undefined>>,
+  env: Env | (() => Env),
 ): Promise<number> {
   let command;
   try {
@@ -64,8 +64,12 @@ export async function serve(
 
   let server;
   try {
+    // Imported here, not above: the brokers' dependencies read the
+    // environment as they load, which --help and --version must not need.
+    const { startServer } = await import("../server.ts");
     server = await startServer(config);
   } catch (error) {
+    if (missingPermission(error)) throw error;
     log.fatal("cannot start on {listen}:{port}: {error}", {
       listen: config.listen,
       port: config.port,

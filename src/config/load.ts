@@ -42,6 +42,9 @@ export interface IgnoredEnv {
   readonly serviceLinks: readonly ServiceLink[];
 }
 
+/** Environment variables by name. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
 /** What the command line asks for. */
 export type Command =
   | { readonly kind: "help" }
@@ -52,8 +55,11 @@ export type Command =
 export interface ConfigSources {
   /** Command-line arguments, without the program name. */
   readonly args: readonly string[];
-  /** Environment variables. */
-  readonly env: Readonly<Record<string, string | undefined>>;
+  /**
+   * Environment variables, or a function that reads them: it is only called
+   * when they are needed, so `--help` works without permission to read them.
+   */
+  readonly env: Env | (() => Env);
   /** Reads the config file; defaults to `Deno.readTextFileSync`. */
   readonly readTextFile?: (path: string) => string;
 }
@@ -68,7 +74,8 @@ export function loadConfig(sources: ConfigSources): Command {
   if (flags.help) return { kind: "help" };
   if (flags.version) return { kind: "version" };
 
-  const { values: fromEnv, ignored } = readEnv(sources.env);
+  const env = typeof sources.env === "function" ? sources.env() : sources.env;
+  const { values: fromEnv, ignored } = readEnv(env);
   const file = (flags.values.config ?? fromEnv.config) as string | undefined;
   const fromFile = file ? readFile(file, sources.readTextFile ?? Deno.readTextFileSync) : {};
 
@@ -199,7 +206,7 @@ const SERVICE_LINK = /^(tcp|udp|sctp):\/\/[^\s/]+:\d+$/i;
  * is a {@linkcode ConfigError}.
  */
 function readEnv(
-  env: Readonly<Record<string, string | undefined>>,
+  env: Env,
 ): { values: Partial<Record<Key, unknown>>; ignored: IgnoredEnv } {
   const byName = new Map(KEYS.map((key) => [envName(key), key]));
   const values: Partial<Record<Key, unknown>> = {};
@@ -243,6 +250,8 @@ function readFile(
   try {
     text = readTextFile(path);
   } catch (error) {
+    // A missing --allow-read is the caller's to report, with the flag to add.
+    if (error instanceof Deno.errors.NotCapable) throw error;
     throw new ConfigError(
       `cannot read config file ${path}: ${(error as Error).message}`,
     );

@@ -75,6 +75,18 @@ Deno.test("sse-hub publish exits 1 with the server's reason on a 4xx", async () 
   assertStringIncludes(stderr, "the publish key is wrong");
 });
 
+Deno.test("sse-hub publish without --allow-net exits 1 with one line naming the flag", async () => {
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", MAIN, "publish", "http://127.0.0.1:40000", "--key", "k", "--channel", "a", "x"],
+    stdin: "null",
+    stderr: "piped",
+  }).output();
+  assertEquals([code, new TextDecoder().decode(stderr)], [
+    1,
+    "sse-hub publish: needs network access: run with --allow-net (or use deno task start)\n",
+  ]);
+});
+
 Deno.test("sse-hub publish without a channel or data is a usage error (exit 2)", async () => {
   for (
     const args of [["publish", "http://127.0.0.1:1", "x"], [
