@@ -7,4 +7,5 @@
 
 import { run } from "./src/cli/commands.ts";
 
-Deno.exit(await run(Deno.args, Deno.env.toObject()));
+// The environment is read only when needed: --help and --version run without permissions.
+Deno.exit(await run(Deno.args, () => Deno.env.toObject()));

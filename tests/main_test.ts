@@ -1,6 +1,21 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import denoJson from "../deno.json" with { type: "json" };
-import { runMain, spawnHub } from "./_helpers/process.ts";
+import { MAIN, runMain, spawnHub } from "./_helpers/process.ts";
+
+/** Runs `deno run [permissions] main.ts …args` as a user would type it, with no prompt. */
+async function runWith(
+  permissions: string[],
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...permissions, MAIN, ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code, stdout: text(stdout), stderr: text(stderr) };
+}
 
 Deno.test("--help prints every option and exits 0", async () => {
   const { code, stdout } = await runMain(["--help"]);
@@ -15,17 +30,64 @@ Deno.test("--version prints the version from deno.json", async () => {
   assertEquals([code, stdout.trim()], [0, `sse-hub ${denoJson.version}`]);
 });
 
-Deno.test("an unknown flag exits 2 with a message naming it and the usage", async () => {
-  const { code, stderr } = await runMain(["--prot", "80"]);
-  assertEquals(code, 2);
-  assertStringIncludes(stderr, "unknown option --prot");
-  assertStringIncludes(stderr, "Usage:");
+Deno.test("--help works with no permissions at all", async () => {
+  const { code, stdout, stderr } = await runWith([], ["--help"]);
+  assertEquals([code, stderr], [0, ""]);
+  assertStringIncludes(stdout, "--port PORT");
 });
 
-Deno.test("a bad value exits 2 with a message naming the option and value", async () => {
+Deno.test("--version works with no permissions at all", async () => {
+  const { code, stdout, stderr } = await runWith([], ["--version"]);
+  assertEquals([code, stdout.trim(), stderr], [0, `sse-hub ${denoJson.version}`, ""]);
+});
+
+Deno.test("starting without --allow-net exits 1 with one line naming the flag to add", async () => {
+  const { code, stderr } = await runWith(["--allow-env", "--allow-read"], ["--port", "0"]);
+  assertEquals([code, stderr], [
+    1,
+    "sse-hub: needs network access: run with --allow-net (or use deno task start)\n",
+  ]);
+});
+
+Deno.test("starting with no permissions exits 1 with one line naming --allow-env", async () => {
+  const { code, stderr } = await runWith([], ["--port", "0"]);
+  assertEquals([code, stderr], [
+    1,
+    "sse-hub: needs environment access: run with --allow-env (or use deno task start)\n",
+  ]);
+});
+
+Deno.test("an unknown flag exits 2 with a message naming it and a one-line --help hint", async () => {
+  const { code, stderr } = await runMain(["--prot", "80"]);
+  assertEquals(code, 2);
+  assertEquals(stderr.trim().split("\n"), ["sse-hub: unknown option --prot", "see sse-hub --help"]);
+});
+
+Deno.test("a bad value exits 2 with a message naming the option and value, not the usage", async () => {
   const { code, stderr } = await runMain(["--port", "eighty"]);
   assertEquals(code, 2);
   assertStringIncludes(stderr, '--port: expected a whole number, got "eighty"');
+  assertEquals(stderr.trim().split("\n").length, 2, stderr);
+});
+
+Deno.test("--help lists the choices of an option once", async () => {
+  const { stdout } = await runMain(["--help"]);
+  const line = (flag: string) => stdout.split("\n").find((l) => l.includes(`${flag} `)) ?? "";
+  // --transport and --broker explain their choices in the help text: no list appended.
+  assertEquals(line("--transport").includes("serve, node"), false, line("--transport"));
+  assertEquals(line("--broker").match(/\bamqp\b/g)?.length, 1, line("--broker"));
+  assertStringIncludes(
+    line("--log-level"),
+    ": trace, debug, info, warning, error, fatal (default info)",
+  );
+});
+
+Deno.test("--help shows default sizes and durations with their units", async () => {
+  const { stdout } = await runMain(["--help"]);
+  assertStringIncludes(stdout, "(default 1MiB)");
+  assertStringIncludes(stdout, "(default 64KiB)");
+  assertStringIncludes(stdout, "(default 15s)");
+  assertEquals(stdout.includes("1048576"), false);
 });
 
 Deno.test("an unknown key in the config file exits 2 naming the key and file", async () => {
@@ -38,6 +100,37 @@ Deno.test("an unknown key in the config file exits 2 naming the key and file", a
   } finally {
     await Deno.remove(file);
   }
+});
+
+/** The environment Kubernetes gives every pod for a Service named `sse-hub`. */
+const KUBERNETES_ENV = {
+  SSE_HUB_SERVICE_HOST: "10.96.0.12",
+  SSE_HUB_SERVICE_PORT: "8888",
+  SSE_HUB_PORT: "tcp://10.96.0.12:8888",
+  SSE_HUB_PORT_8888_TCP: "tcp://10.96.0.12:8888",
+  SSE_HUB_PORT_8888_TCP_PROTO: "tcp",
+  SSE_HUB_PORT_8888_TCP_ADDR: "10.96.0.12",
+  SSE_HUB_PORT_8888_TCP_PORT: "8888",
+};
+
+Deno.test("with a Kubernetes Service's SSE_HUB_* variables set the server starts and warns naming them", async () => {
+  await using hub = await spawnHub([], { env: KUBERNETES_ENV });
+  const response = await fetch(new URL("/healthz", hub.url));
+  assertEquals(response.status, 200);
+  await response.body?.cancel();
+  const warnings = hub.stderr().split("\n").filter((line) => line.includes("[WRN]"));
+  assertEquals(warnings.length, 2, hub.stderr());
+  const unknown = warnings.find((line) => line.includes("unknown environment variables")) ?? "";
+  for (const name of Object.keys(KUBERNETES_ENV).filter((n) => n !== "SSE_HUB_PORT")) {
+    assertStringIncludes(unknown, name);
+  }
+  assertStringIncludes(hub.stderr(), "ignoring SSE_HUB_PORT=tcp://10.96.0.12:8888");
+});
+
+Deno.test("with a Kubernetes Service's variables set a flag typo still exits 2", async () => {
+  const { code, stderr } = await runMain(["--prot", "0"], KUBERNETES_ENV);
+  assertEquals(code, 2);
+  assertStringIncludes(stderr, "unknown option --prot");
 });
 
 Deno.test("startup logs one line with the URL it listens on", async () => {

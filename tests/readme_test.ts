@@ -14,3 +14,17 @@ Deno.test("the README's option list is the same as --help prints", async () => {
     "README.md is stale: paste the output of `deno run -A main.ts --help` from --port on",
   );
 });
+
+Deno.test("the README's Deploying section says how to compile without reaching Deno's release host", async () => {
+  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const deploying = readme.slice(readme.indexOf("## Deploying"), readme.indexOf("## Options"));
+  assertEquals(deploying.includes("DENORT_BIN=/path/to/denort"), true, deploying);
+});
+
+Deno.test("docs/migrating.md calls no shipped feature planned or not yet done", async () => {
+  const text = await Deno.readTextFile(new URL("../docs/migrating.md", import.meta.url));
+  assertEquals(text.match(/[^\n]*\b(not yet|planned)\b[^\n]*/gi) ?? [], []);
+  for (const feature of ["--export graphite", "--private", "--cert"]) {
+    assertEquals(text.includes(feature), true, `migrating.md does not mention ${feature}`);
+  }
+});

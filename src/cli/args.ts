@@ -6,7 +6,7 @@
 
 import { parseArgs } from "@std/cli/parse-args";
 
-/** A command-line mistake: the message is printed with the usage, exit code 2. */
+/** A command-line mistake: the message is printed with a `--help` hint, exit code 2. */
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);

@@ -4,15 +4,22 @@
  * @module
  */
 
+import type { Env } from "../config/load.ts";
 import { UsageError } from "./args.ts";
-import { publish, PUBLISH_USAGE } from "./publish.ts";
+import { missingPermission, permissionMessage } from "./permissions.ts";
+import { publish } from "./publish.ts";
 import { serve } from "./serve.ts";
-import { subscribe, SUBSCRIBE_USAGE } from "./subscribe.ts";
+import { subscribe } from "./subscribe.ts";
 
-/** Runs the command line; returns the process exit code. */
+/**
+ * Runs the command line; returns the process exit code. `env` may be a
+ * function, called only when a command needs the environment (not for
+ * `--help` or `--version`). A missing permission is one line naming the
+ * `--allow-*` flag to add, exit code 1.
+ */
 export async function run(
   args: readonly string[],
-  env: Readonly<Record<string, string | undefined>>,
+  env: Env | (() => Env),
 ): Promise<number> {
   const [command, ...rest] = args;
   try {
@@ -27,9 +34,16 @@ export async function run(
         return await serve(args, env);
     }
   } catch (error) {
+    const flag = missingPermission(error);
+    if (flag) {
+      const who = command === "subscribe" || command === "publish"
+        ? `sse-hub ${command}`
+        : "sse-hub";
+      console.error(`${who}: ${permissionMessage(flag)}`);
+      return 1;
+    }
     if (!(error instanceof UsageError)) throw error;
-    const usage = command === "publish" ? PUBLISH_USAGE : SUBSCRIBE_USAGE;
-    console.error(`sse-hub ${command}: ${error.message}\n\n${usage}`);
+    console.error(`sse-hub ${command}: ${error.message}\nsee sse-hub ${command} --help`);
     return 2;
   }
 }

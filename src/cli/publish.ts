@@ -7,7 +7,9 @@
  * @module
  */
 
+import type { Env } from "../config/load.ts";
 import { parseCommand, parseUrl, UsageError } from "./args.ts";
+import { missingPermission } from "./permissions.ts";
 
 /** Usage of `sse-hub publish`. */
 export const PUBLISH_USAGE =
@@ -25,10 +27,19 @@ export function publishEndpoint(url: URL): URL {
   return new URL("publish", base);
 }
 
+/**
+ * Drops ONE trailing line break (`\n` or `\r\n`) from standard input, the one
+ * `echo` and editors add; otherwise every event would end in an empty `data:` line.
+ */
+export function stripFinalNewline(text: string): string {
+  if (text.endsWith("\r\n")) return text.slice(0, -2);
+  return text.endsWith("\n") ? text.slice(0, -1) : text;
+}
+
 /** Runs `sse-hub publish`; returns the exit code. */
 export async function publish(
   args: readonly string[],
-  env: Readonly<Record<string, string | undefined>>,
+  env: Env | (() => Env),
   stdin: ReadableStream<Uint8Array> = Deno.stdin.readable,
 ): Promise<number> {
   const { flags, positional } = parseCommand(args, {
@@ -48,8 +59,9 @@ export async function publish(
   }
   const given = positional[1];
   if (given === undefined) throw new UsageError("missing DATA (use - to read standard input)");
-  const data = given === "-" ? await new Response(stdin).text() : given;
-  const key = (flags.key as string | undefined) ?? env.SSE_HUB_PUBLISH_KEY;
+  const data = given === "-" ? stripFinalNewline(await new Response(stdin).text()) : given;
+  const key = (flags.key as string | undefined) ??
+    (typeof env === "function" ? env() : env).SSE_HUB_PUBLISH_KEY;
   let response: Response;
   try {
     response = await fetch(url, {
@@ -61,6 +73,7 @@ export async function publish(
       body: JSON.stringify({ channel: channels, data, event: flags.event }),
     });
   } catch (error) {
+    if (missingPermission(error)) throw error;
     console.error(`sse-hub publish: cannot reach ${url.href}: ${(error as Error).message}`);
     return 1;
   }

@@ -7,28 +7,47 @@
 
 import { getLogger } from "@logtape/logtape";
 import denoJson from "../../deno.json" with { type: "json" };
-import { loadConfig } from "../config/load.ts";
+import { type Env, type IgnoredEnv, loadConfig } from "../config/load.ts";
 import { usage } from "../config/usage.ts";
 import { ConfigError } from "../errors.ts";
 import { setupLogging } from "../log.ts";
-import { startServer } from "../server.ts";
+import { missingPermission } from "./permissions.ts";
 
 const log = getLogger(["sse-hub"]);
+
+/** The line printed under a command-line mistake, instead of the whole usage. */
+export const USAGE_HINT = "see sse-hub --help";
 
 /** The version in deno.json. */
 export const VERSION: string = denoJson.version;
 
+/** One warning line for unknown `SSE_HUB_*` variables, one per service link ignored. */
+function warnIgnoredEnv(ignored: IgnoredEnv): void {
+  if (ignored.unknown.length > 0) {
+    log.warning(
+      "ignoring unknown environment variables {names}: sse-hub reads SSE_HUB_<OPTION> (see --help)",
+      { names: ignored.unknown.join(", ") },
+    );
+  }
+  for (const link of ignored.serviceLinks) {
+    log.warning(
+      "ignoring {name}={value}: a Kubernetes service link, not a value for {flag}",
+      { ...link },
+    );
+  }
+}
+
 /** Runs the server until a signal stops it; returns the exit code. */
 export async function serve(
   args: readonly string[],
-  env: Readonly<Record<string, string | undefined>>,
+  env: Env | (() => Env),
 ): Promise<number> {
   let command;
   try {
     command = loadConfig({ args, env });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    console.error(`sse-hub: ${error.message}\n\n${usage()}`);
+    console.error(`sse-hub: ${error.message}\n${USAGE_HINT}`);
     return 2;
   }
   if (command.kind === "help") {
@@ -41,11 +60,16 @@ export async function serve(
   }
   const config = command.config;
   setupLogging(config);
+  warnIgnoredEnv(command.ignoredEnv);
 
   let server;
   try {
+    // Imported here, not above: the brokers' dependencies read the
+    // environment as they load, which --help and --version must not need.
+    const { startServer } = await import("../server.ts");
     server = await startServer(config);
   } catch (error) {
+    if (missingPermission(error)) throw error;
     log.fatal("cannot start on {listen}:{port}: {error}", {
       listen: config.listen,
       port: config.port,

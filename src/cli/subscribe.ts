@@ -11,6 +11,7 @@
 
 import { ServerSentEventParseStream } from "@std/http/server-sent-event-parse-stream";
 import { parseCommand, parseUrl } from "./args.ts";
+import { missingPermission } from "./permissions.ts";
 
 /** Usage of `sse-hub subscribe`. */
 export const SUBSCRIBE_USAGE =
@@ -116,6 +117,7 @@ export async function subscribe(
         }
       } catch (error) {
         if (signal.aborted) break;
+        if (missingPermission(error)) throw error;
         failures++;
         console.error(
           `sse-hub subscribe: ${(error as Error).message}; reconnecting${

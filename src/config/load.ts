@@ -1,8 +1,12 @@
 /**
  * Builds one validated {@linkcode Config} from, highest precedence first:
  * command-line flags, `SSE_HUB_*` environment variables, a TOML or JSON
- * config file (`--config FILE`), and the defaults. Anything unknown or
- * invalid is a {@linkcode ConfigError} that names the value and its source.
+ * config file (`--config FILE`), and the defaults. An unknown or invalid flag
+ * or file key, or an invalid environment value, is a {@linkcode ConfigError}
+ * that names the value and its source. The environment is shared with other
+ * software, so unknown `SSE_HUB_*` variables and Kubernetes service links
+ * (`SSE_HUB_PORT=tcp://10.96.0.12:8888`) are ignored and reported in
+ * {@linkcode IgnoredEnv} for the caller to warn about.
  *
  * @example
  * ```ts
@@ -20,18 +24,42 @@ import { ConfigError } from "../errors.ts";
 import { type Config, defaultConfig, envName, flagName, OPTIONS, type Options } from "./options.ts";
 import type { Option } from "./spec.ts";
 
+/** An `SSE_HUB_*` variable whose value is a Kubernetes service link, not a setting. */
+export interface ServiceLink {
+  /** The variable, e.g. `SSE_HUB_PORT`. */
+  readonly name: string;
+  /** Its value, e.g. `tcp://10.96.0.12:8888`. */
+  readonly value: string;
+  /** The flag the variable would set, e.g. `--port`. */
+  readonly flag: string;
+}
+
+/** `SSE_HUB_*` environment variables that were ignored, for a warning. */
+export interface IgnoredEnv {
+  /** Variables that name no option, sorted. */
+  readonly unknown: readonly string[];
+  /** Variables of an option whose value is a service link. */
+  readonly serviceLinks: readonly ServiceLink[];
+}
+
+/** Environment variables by name. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
 /** What the command line asks for. */
 export type Command =
   | { readonly kind: "help" }
   | { readonly kind: "version" }
-  | { readonly kind: "serve"; readonly config: Config };
+  | { readonly kind: "serve"; readonly config: Config; readonly ignoredEnv: IgnoredEnv };
 
 /** Where configuration comes from; injectable for tests. */
 export interface ConfigSources {
   /** Command-line arguments, without the program name. */
   readonly args: readonly string[];
-  /** Environment variables. */
-  readonly env: Readonly<Record<string, string | undefined>>;
+  /**
+   * Environment variables, or a function that reads them: it is only called
+   * when they are needed, so `--help` works without permission to read them.
+   */
+  readonly env: Env | (() => Env);
   /** Reads the config file; defaults to `Deno.readTextFileSync`. */
   readonly readTextFile?: (path: string) => string;
 }
@@ -46,14 +74,15 @@ export function loadConfig(sources: ConfigSources): Command {
   if (flags.help) return { kind: "help" };
   if (flags.version) return { kind: "version" };
 
-  const fromEnv = readEnv(sources.env);
+  const env = typeof sources.env === "function" ? sources.env() : sources.env;
+  const { values: fromEnv, ignored } = readEnv(env);
   const file = (flags.values.config ?? fromEnv.config) as string | undefined;
   const fromFile = file ? readFile(file, sources.readTextFile ?? Deno.readTextFileSync) : {};
 
   // Every layer's values went through their option's parse, so they fit Config.
   const config = { ...defaultConfig(), ...fromFile, ...fromEnv, ...flags.values } as Config;
   checkTogether(config);
-  return { kind: "serve", config };
+  return { kind: "serve", config, ignoredEnv: ignored };
 }
 
 /** Rules that involve several options. */
@@ -122,7 +151,7 @@ function readFlags(args: readonly string[]): Flags {
     const arg = rejected[0];
     throw new ConfigError(
       arg.startsWith("-")
-        ? `unknown option ${arg.split("=")[0]}; see --help for the options`
+        ? `unknown option ${arg.split("=")[0]}`
         : `unexpected argument ${JSON.stringify(arg)}; options start with --`,
     );
   }
@@ -165,24 +194,36 @@ function bindValues(
   return out;
 }
 
+/**
+ * A Kubernetes service link: for a Service named `sse-hub` every pod gets
+ * `SSE_HUB_PORT=tcp://10.96.0.12:8888` and friends.
+ */
+const SERVICE_LINK = /^(tcp|udp|sctp):\/\/[^\s/]+:\d+$/i;
+
+/**
+ * The `SSE_HUB_*` options of the environment. Unknown names and service-link
+ * values are skipped and listed in `ignored`; a bad value of a known option
+ * is a {@linkcode ConfigError}.
+ */
 function readEnv(
-  env: Readonly<Record<string, string | undefined>>,
-): Partial<Record<Key, unknown>> {
+  env: Env,
+): { values: Partial<Record<Key, unknown>>; ignored: IgnoredEnv } {
   const byName = new Map(KEYS.map((key) => [envName(key), key]));
   const values: Partial<Record<Key, unknown>> = {};
+  const unknown: string[] = [];
+  const serviceLinks: ServiceLink[] = [];
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith("SSE_HUB_") || raw === undefined) continue;
     const key = byName.get(name);
     if (!key) {
-      throw new ConfigError(
-        `unknown environment variable ${name}; sse-hub reads ${
-          [...byName.keys()].slice(0, 3).join(", ")
-        }, … (see --help)`,
-      );
+      unknown.push(name);
+    } else if (SERVICE_LINK.test(raw.trim())) {
+      serviceLinks.push({ name, value: raw, flag: `--${flagName(key)}` });
+    } else {
+      values[key] = convert(key, raw, `environment variable ${name}`);
     }
-    values[key] = convert(key, raw, `environment variable ${name}`);
   }
-  return values;
+  return { values, ignored: { unknown: unknown.sort(), serviceLinks } };
 }
 
 /** Accepted spellings of each file key: `history-size`, `history_size`, `historySize`, aliases. */
@@ -209,6 +250,8 @@ function readFile(
   try {
     text = readTextFile(path);
   } catch (error) {
+    // A missing --allow-read is the caller's to report, with the flag to add.
+    if (error instanceof Deno.errors.NotCapable) throw error;
     throw new ConfigError(
       `cannot read config file ${path}: ${(error as Error).message}`,
     );

@@ -21,6 +21,8 @@ export interface Option<T> {
   readonly aliases?: readonly string[];
   /** Converts a raw value or throws an `Error` saying what is expected. */
   parse(raw: unknown): T;
+  /** Shows a value the way a user would write it (`15s`, `1MiB`), for `--help`. */
+  format?(value: T): string;
 }
 
 interface Common {
@@ -70,41 +72,16 @@ export function integer(
   };
 }
 
-const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/i;
-const DURATION_UNITS: Record<string, number> = {
+/** Milliseconds per duration unit. */
+export const DURATION_UNITS: Readonly<Record<string, number>> = {
   ms: 1,
   s: 1000,
   m: 60_000,
   h: 3_600_000,
 };
 
-/**
- * A duration: a number of seconds (`15`, `1.5`) or a number with a unit
- * (`500ms`, `15s`, `2m`, `1h`). The value is in milliseconds.
- */
-export function duration(
-  o: Common & { default: number; maxMs?: number },
-): Option<number> {
-  return {
-    ...o,
-    valueName: "SECONDS",
-    parse(raw) {
-      const text = typeof raw === "number" ? String(raw) : raw;
-      const match = typeof text === "string" ? DURATION.exec(text.trim()) : null;
-      if (!match) {
-        throw new Error(
-          `expected seconds or a duration like 500ms, 15s, 2m, 1h; got ${describe(raw)}`,
-        );
-      }
-      const ms = Number(match[1]) *
-        DURATION_UNITS[(match[2] ?? "s").toLowerCase()];
-      return Math.round(inRange(ms, 0, o.maxMs ?? 365 * 86_400_000, raw));
-    },
-  };
-}
-
-const SIZE = /^(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?$/i;
-const SIZE_UNITS: Record<string, number> = {
+/** Bytes per size unit (powers of 1024). */
+export const SIZE_UNITS: Readonly<Record<string, number>> = {
   b: 1,
   k: 1024,
   kb: 1024,
@@ -117,25 +94,81 @@ const SIZE_UNITS: Record<string, number> = {
   gib: 1024 ** 3,
 };
 
+const AMOUNT = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i;
+
+/**
+ * Reads a number with an optional unit (`15`, `1.5s`, `64KiB`; units are
+ * case-insensitive) and returns it times the unit's factor, or `undefined` if
+ * the value is not such a number or its unit is not in `units`. A bare number
+ * is in `bareUnit`.
+ */
+export function parseAmount(
+  raw: unknown,
+  units: Readonly<Record<string, number>>,
+  bareUnit: string,
+): number | undefined {
+  const text = typeof raw === "number" ? String(raw) : raw;
+  const match = typeof text === "string" ? AMOUNT.exec(text.trim()) : null;
+  if (!match) return undefined;
+  const factor = units[(match[2] || bareUnit).toLowerCase()];
+  return factor === undefined ? undefined : Number(match[1]) * factor;
+}
+
+/**
+ * Writes `value` in the largest of `units` (largest first) that divides it
+ * exactly: `15000` ms is `15s`, `1048576` bytes is `1MiB`; 0 is `0`.
+ */
+export function formatAmount(value: number, units: readonly (readonly [string, number])[]): string {
+  if (value === 0) return "0";
+  const [name, factor] = units.find(([, f]) => value % f === 0) ?? units[units.length - 1];
+  return `${value / factor}${name}`;
+}
+
+const DURATION_NAMES = [["h", 3_600_000], ["m", 60_000], ["s", 1000], ["ms", 1]] as const;
+const SIZE_NAMES = [["GiB", 1024 ** 3], ["MiB", 1024 ** 2], ["KiB", 1024], ["B", 1]] as const;
+
+/** An amount with units in `[min, max]` (rounded), or an `Error` showing `examples`. */
+function amount(
+  raw: unknown,
+  units: Readonly<Record<string, number>>,
+  bareUnit: string,
+  range: { min: number; max: number; examples: string },
+): number {
+  const value = parseAmount(raw, units, bareUnit);
+  if (value === undefined) throw new Error(`expected ${range.examples}; got ${describe(raw)}`);
+  return Math.round(inRange(value, range.min, range.max, raw));
+}
+
+/**
+ * A duration: a number of seconds (`15`, `1.5`) or a number with a unit
+ * (`500ms`, `15s`, `2m`, `1h`). The value is in milliseconds.
+ */
+export function duration(
+  o: Common & { default: number; maxMs?: number },
+): Option<number> {
+  const range = {
+    min: 0,
+    max: o.maxMs ?? 365 * 86_400_000,
+    examples: "seconds or a duration like 500ms, 15s, 2m, 1h",
+  };
+  return {
+    ...o,
+    valueName: "SECONDS",
+    parse: (raw) => amount(raw, DURATION_UNITS, "s", range),
+    format: (ms) => formatAmount(ms, DURATION_NAMES),
+  };
+}
+
 /** A size in bytes: `65536`, `64KiB`, `1m` (units are powers of 1024). */
 export function byteSize(
   o: Common & { default: number; min: number; max: number },
 ): Option<number> {
+  const range = { min: o.min, max: o.max, examples: "a size like 65536, 64KiB or 1MiB" };
   return {
     ...o,
     valueName: "BYTES",
-    parse(raw) {
-      const text = typeof raw === "number" ? String(raw) : raw;
-      const match = typeof text === "string" ? SIZE.exec(text.trim()) : null;
-      if (!match) {
-        throw new Error(
-          `expected a size like 65536, 64KiB or 1MiB; got ${describe(raw)}`,
-        );
-      }
-      const bytes = Number(match[1]) *
-        SIZE_UNITS[(match[2] ?? "b").toLowerCase()];
-      return Math.round(inRange(bytes, o.min, o.max, raw));
-    },
+    parse: (raw) => amount(raw, SIZE_UNITS, "b", range),
+    format: (bytes) => formatAmount(bytes, SIZE_NAMES),
   };
 }
 
@@ -160,13 +193,22 @@ export function text(
   };
 }
 
-/** One of a fixed set of words. */
+/** Whether `help` already names `word` (as a whole word). */
+function names(help: string, word: string): boolean {
+  return new RegExp(`(^|[^\\w.-])${word.replace(/[^\w]/g, "\\$&")}($|[^\\w-])`).test(help);
+}
+
+/**
+ * One of a fixed set of words. The help lists the choices once: they are
+ * appended unless the help text already names each of them.
+ */
 export function choice<const T extends string>(
   o: Common & { default: T; choices: readonly T[]; valueName: string },
 ): Option<T> {
+  const listed = o.choices.every((c) => names(o.help, c));
   return {
     ...o,
-    help: `${o.help}: ${o.choices.join(", ")}`,
+    help: listed ? o.help : `${o.help}: ${o.choices.join(", ")}`,
     parse(raw) {
       if (
         typeof raw === "string" &&
@@ -203,20 +245,6 @@ export function list(
         }
       }
       return out;
-    },
-  };
-}
-
-/** An on/off switch: `--flag`, or `true`/`false`/`1`/`0`/`yes`/`no`. */
-export function flag(o: Common & { default: boolean }): Option<boolean> {
-  return {
-    ...o,
-    parse(raw) {
-      if (typeof raw === "boolean") return raw;
-      const word = typeof raw === "string" ? raw.trim().toLowerCase() : "";
-      if (["true", "1", "yes", "on"].includes(word)) return true;
-      if (["false", "0", "no", "off"].includes(word)) return false;
-      throw new Error(`expected true or false, got ${describe(raw)}`);
     },
   };
 }

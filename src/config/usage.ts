@@ -10,7 +10,7 @@ import type { Option } from "./spec.ts";
 function showDefault(key: string, o: Option<unknown>): string {
   const value = o.default;
   if (value === "" || (Array.isArray(value) && value.length === 0)) return "";
-  if (o.valueName === "SECONDS") return ` (default ${Number(value) / 1000})`;
+  if (o.format) return ` (default ${o.format(value)})`;
   if (Array.isArray(value)) return ` (default ${value.join(",")})`;
   if (key === "config") return "";
   return ` (default ${value})`;

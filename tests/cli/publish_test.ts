@@ -40,6 +40,25 @@ Deno.test("sse-hub publish - reads the data from standard input", async () => {
   assertEquals((await sse.nextEvent()).data, "line one\nline two");
 });
 
+Deno.test("sse-hub publish - drops one trailing newline of standard input, as echo adds", async () => {
+  await using t = await startTestServer();
+  await using sse = await openSse(`${t.origin}/?channels=a`);
+  await waitFor(() => t.server.hub.subscriberCount === 1, "subscription");
+  for (const input of ["x\n", "y\r\n", "z\n\n"]) {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "publish", t.origin, "--channel", "a", "-"],
+      stdin: "piped",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(input));
+    await writer.close();
+    assertEquals((await child.output()).code, 0);
+  }
+  assertEquals((await sse.events(3)).map((e) => e.data), ["x", "y", "z\n"]);
+});
+
 Deno.test("sse-hub publish exits 1 with the server's reason on a 4xx", async () => {
   await using t = await startTestServer({ publishKey: "right" });
   const { code, stderr } = await runMain([
@@ -56,6 +75,18 @@ Deno.test("sse-hub publish exits 1 with the server's reason on a 4xx", async () 
   assertStringIncludes(stderr, "the publish key is wrong");
 });
 
+Deno.test("sse-hub publish without --allow-net exits 1 with one line naming the flag", async () => {
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", MAIN, "publish", "http://127.0.0.1:40000", "--key", "k", "--channel", "a", "x"],
+    stdin: "null",
+    stderr: "piped",
+  }).output();
+  assertEquals([code, new TextDecoder().decode(stderr)], [
+    1,
+    "sse-hub publish: needs network access: run with --allow-net (or use deno task start)\n",
+  ]);
+});
+
 Deno.test("sse-hub publish without a channel or data is a usage error (exit 2)", async () => {
   for (
     const args of [["publish", "http://127.0.0.1:1", "x"], [
@@ -67,6 +98,6 @@ Deno.test("sse-hub publish without a channel or data is a usage error (exit 2)",
   ) {
     const { code, stderr } = await runMain(args);
     assertEquals(code, 2, args.join(" "));
-    assertStringIncludes(stderr, "Usage: sse-hub publish");
+    assertEquals(stderr.trim().split("\n")[1], "see sse-hub publish --help");
   }
 });

@@ -71,8 +71,47 @@ Deno.test("an unknown flag is an error naming the flag", () => {
   assertThrows(() => serve({ args: ["--prot", "1"] }), ConfigError, "unknown option --prot");
 });
 
-Deno.test("an unknown SSE_HUB_ environment variable is an error naming it", () => {
-  assertThrows(() => serve({ env: { SSE_HUB_PROT: "1" } }), ConfigError, "SSE_HUB_PROT");
+/** The environment Kubernetes gives every pod for a Service named `sse-hub`. */
+const KUBERNETES_ENV = {
+  SSE_HUB_SERVICE_HOST: "10.96.0.12",
+  SSE_HUB_SERVICE_PORT: "8888",
+  SSE_HUB_PORT: "tcp://10.96.0.12:8888",
+  SSE_HUB_PORT_8888_TCP: "tcp://10.96.0.12:8888",
+  SSE_HUB_PORT_8888_TCP_PROTO: "tcp",
+  SSE_HUB_PORT_8888_TCP_ADDR: "10.96.0.12",
+  SSE_HUB_PORT_8888_TCP_PORT: "8888",
+};
+
+Deno.test("unknown SSE_HUB_ environment variables are ignored and listed for a warning", () => {
+  const command = loadConfig({ args: [], env: { SSE_HUB_PROT: "1", SSE_HUB_HISTORY_SIZE: "5" } });
+  if (command.kind !== "serve") throw new Error(command.kind);
+  assertEquals(command.config.historySize, 5);
+  assertEquals(command.ignoredEnv.unknown, ["SSE_HUB_PROT"]);
+});
+
+Deno.test("a Kubernetes service link in a known variable is ignored and named, not an error", () => {
+  const command = loadConfig({ args: [], env: KUBERNETES_ENV });
+  if (command.kind !== "serve") throw new Error(command.kind);
+  assertEquals(command.config.port, 8888);
+  assertEquals(command.ignoredEnv.serviceLinks, [
+    { name: "SSE_HUB_PORT", value: "tcp://10.96.0.12:8888", flag: "--port" },
+  ]);
+  assertEquals(command.ignoredEnv.unknown, [
+    "SSE_HUB_PORT_8888_TCP",
+    "SSE_HUB_PORT_8888_TCP_ADDR",
+    "SSE_HUB_PORT_8888_TCP_PORT",
+    "SSE_HUB_PORT_8888_TCP_PROTO",
+    "SSE_HUB_SERVICE_HOST",
+    "SSE_HUB_SERVICE_PORT",
+  ]);
+});
+
+Deno.test("flags stay strict next to Kubernetes' variables: a typo is still an error", () => {
+  assertThrows(
+    () => serve({ args: ["--prot", "0"], env: KUBERNETES_ENV }),
+    ConfigError,
+    "unknown option --prot",
+  );
 });
 
 Deno.test("bad values are errors naming the option and the value", () => {
