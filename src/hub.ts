@@ -155,10 +155,15 @@ export class Hub {
 
   /**
    * Registers a subscriber on its channels. With `lastEventId`, first writes
-   * what it missed (and a gap signal if that is not everything), then live
-   * events, without duplicates or reordering.
+   * what it missed on `replayChannels` (default: all of its channels; a
+   * client channel just made for it has no past) and a gap signal if that
+   * is not everything, then live events, without duplicates or reordering.
    */
-  async subscribe(sub: Subscriber, lastEventId?: string): Promise<void> {
+  async subscribe(
+    sub: Subscriber,
+    lastEventId?: string,
+    replayChannels: readonly string[] = sub.channels,
+  ): Promise<void> {
     if (this.draining) {
       sub.close("shutdown");
       return;
@@ -183,14 +188,13 @@ export class Hub {
     if (lastEventId !== undefined) {
       // Replay once the broker delivers every channel, so that what the
       // history says it covers and what arrives live meet without a hole.
-      const watched = Promise.all(sub.channels.map((c) => this.#watching.get(c)));
-      this.counters.replayed += await this.#replays.run(
-        sub,
+      this.counters.replayed += await this.#replays.run(sub, {
         lastEventId,
-        this.broker,
-        () => this.#subscribers.has(sub),
-        watched,
-      );
+        channels: replayChannels,
+        broker: this.broker,
+        isOpen: () => this.#subscribers.has(sub),
+        after: Promise.all(replayChannels.map((c) => this.#watching.get(c))),
+      });
     }
   }
 

@@ -7,8 +7,8 @@
  * ```ts
  * import { compareIds, IdClock } from "./ids.ts";
  * const clock = new IdClock(() => 1000);
- * const a = clock.next(); // "1000-0"
- * const b = clock.next(); // "1000-1"
+ * const a = clock.next(); // "1000-1": "1000-0" may be a previous process's
+ * const b = clock.next(); // "1000-2"
  * compareIds(a, b) < 0; // true
  * ```
  *
@@ -57,13 +57,20 @@ export class IdClock {
   #seq = 0;
   readonly #now: () => number;
 
+  /**
+   * Starts at the current millisecond, as if `<now>-0` had been handed out:
+   * an id a previous process handed out in this same millisecond then still
+   * counts as older than {@linkcode IdClock.floor}.
+   */
   constructor(now: () => number = Date.now) {
     this.#now = now;
+    this.#ms = now();
   }
 
   /** No id handed out from now on is older than this one. */
   floor(): EventId {
-    return { ms: Math.max(this.#ms, this.#now()), seq: 0 };
+    const now = this.#now();
+    return now > this.#ms ? { ms: now, seq: 0 } : { ms: this.#ms, seq: this.#seq + 1 };
   }
 
   /**

@@ -9,6 +9,7 @@
 
 import { getLogger } from "@logtape/logtape";
 import type { Broker } from "./brokers/broker.ts";
+import { isClientChannel } from "./channels.ts";
 import { encodeEvent } from "./encode.ts";
 import type { HubEvent } from "./event.ts";
 import type { GapReason } from "./history.ts";
@@ -25,6 +26,19 @@ export const GAP_EVENT = "sse-hub.gap";
  * client that cannot take its replay faster than that is cut off as slow.
  */
 const MAX_PENDING = 10_000;
+
+/** What {@linkcode Replays.run} replays, from where, and when. */
+export interface ReplayRequest {
+  /** The client's Last-Event-ID. */
+  readonly lastEventId: string;
+  /** The channels whose history is asked for. */
+  readonly channels: readonly string[];
+  readonly broker: Broker;
+  /** Whether the subscriber is still connected. */
+  readonly isOpen: () => boolean;
+  /** Settles once the broker delivers every channel live. */
+  readonly after: Promise<unknown>;
+}
 
 /** What {@linkcode Replays.hold} did with a live event. */
 export type Held = "held" | "overflow" | "not-replaying";
@@ -53,25 +67,21 @@ export class Replays {
   }
 
   /**
-   * Writes what `sub` missed after `lastEventId` (a gap event first when that
-   * is not everything), then the live events that arrived meanwhile. Stops
-   * early once `isOpen` says the subscriber is gone. Returns how many events
-   * were replayed from history.
+   * Writes what `sub` missed after `lastEventId` on `channels` (a gap event
+   * first when that is not everything), then the live events that arrived
+   * meanwhile. Asks the broker only once `after` settles; stops early once
+   * `isOpen` says the subscriber is gone. Returns how many events were
+   * replayed from history.
    */
-  async run(
-    sub: Subscriber,
-    lastEventId: string,
-    broker: Broker,
-    isOpen: () => boolean,
-    after: Promise<unknown> = Promise.resolve(),
-  ): Promise<number> {
+  async run(sub: Subscriber, request: ReplayRequest): Promise<number> {
+    const { lastEventId, channels, broker, isOpen, after } = request;
     const pending: HubEvent[] = [];
     this.#pending.set(sub, pending);
     let replayed = 0;
     let last: string | undefined;
     try {
       await after;
-      const replay = await broker.replay(sub.channels, lastEventId);
+      const replay = await broker.replay(channels, lastEventId);
       for (const gap of replay.gaps ?? []) sub.write(encodeGap(gap, lastEventId));
       await writePaced(sub, replay.events, isOpen);
       replayed = replay.events.length;
@@ -81,7 +91,7 @@ export class Replays {
         id: sub.id,
         error: error instanceof Error ? error.message : String(error),
       });
-      sub.write(encodeGap({ reason: "replay-failed", channels: sub.channels }, lastEventId));
+      sub.write(encodeGap({ reason: "replay-failed", channels }, lastEventId));
     }
     // Live events that arrived meanwhile, newer than the replay; more may
     // arrive while these are written, so drain until none are left.
@@ -141,8 +151,11 @@ export function encodeGap(
   gap: { readonly reason: GapSignal; readonly channels: readonly string[] },
   lastEventId: string | undefined,
 ): Uint8Array {
+  // The connection's own client: channel is named only when it alone lost events.
+  const named = gap.channels.filter((channel) => !isClientChannel(channel));
+  const channels = named.length > 0 ? named : gap.channels;
   return encodeEvent({
     event: GAP_EVENT,
-    data: JSON.stringify({ reason: gap.reason, channels: gap.channels, lastEventId }),
+    data: JSON.stringify({ reason: gap.reason, channels, lastEventId }),
   });
 }

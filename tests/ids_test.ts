@@ -9,7 +9,7 @@ Deno.test("ids from one clock strictly increase, even within one millisecond", (
   ids.push(clock.next());
   now = 1001;
   ids.push(clock.next());
-  assertEquals(ids, ["1000-0", "1000-1", "1000-2", "1001-0"]);
+  assertEquals(ids, ["1000-1", "1000-2", "1000-3", "1001-0"]);
   for (let i = 1; i < ids.length; i++) assert(compareIds(ids[i - 1], ids[i]) < 0);
 });
 
@@ -25,4 +25,14 @@ Deno.test("foreign ids such as UUIDs do not parse as event ids", () => {
   assertEquals(parseId("12"), null);
   assertEquals(parseId("99999999999999999-0"), null);
   assertThrows(() => compareIds("x", "1-0"), RangeError);
+});
+
+Deno.test("a new clock's floor is above an id handed out in its first millisecond before it", () => {
+  const clock = new IdClock(() => 1000);
+  const floor = clock.floor();
+  assert(
+    compareIds("1000-0", `${floor.ms}-${floor.seq}`) < 0,
+    "a previous process's id predates it",
+  );
+  assert(compareIds(clock.next(), `${floor.ms}-${floor.seq}`) >= 0, "its own ids do not");
 });

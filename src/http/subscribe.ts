@@ -118,8 +118,9 @@ export async function subscribe(
   const channels = requestedChannels(url, config);
   await auth?.authorize(request, url, channels);
   const lastId = lastEventId(request, url);
+  const given = url.searchParams.has("client");
   const client = clientToken(url);
-  if (await hub.isStopped(client)) return new Response(null, { status: 204 });
+  if (given && await hub.isStopped(client)) return new Response(null, { status: 204 });
   const preamble = encodePreamble(config.retry, "sse-hub");
   const hello = encodeEvent({ event: CLIENT_EVENT, data: JSON.stringify({ client }) });
   const first = concat([preamble, hello]) as Uint8Array<ArrayBuffer>;
@@ -130,7 +131,8 @@ export async function subscribe(
     preamble: first,
     maxBuffered: config.maxBuffered,
     attach(subscriber) {
-      hub.subscribe(subscriber, lastId);
+      // A token made for this connection has no past to replay.
+      hub.subscribe(subscriber, lastId, given ? subscriber.channels : channels);
     },
   }, streamHeaders());
 }

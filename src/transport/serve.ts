@@ -8,7 +8,7 @@
 import { getLogger } from "@logtape/logtape";
 import type { Handler } from "../http/handler.ts";
 import { streamIntentOf } from "../http/stream_intent.ts";
-import { openStream, StreamEnd } from "./stream.ts";
+import { openStream, type OpenStreamOptions, StreamEnd } from "./stream.ts";
 
 const log = getLogger(["sse-hub", "http"]);
 
@@ -23,10 +23,10 @@ export interface Listener {
 }
 
 /** Turns a route's response into what Deno.serve sends: stream intents become stream bodies. */
-export function realize(response: Response): Response {
+export function realize(response: Response, options: OpenStreamOptions = {}): Response {
   const intent = streamIntentOf(response);
   if (!intent) return response;
-  return new Response(openStream(intent), {
+  return new Response(openStream(intent, options), {
     status: response.status,
     headers: response.headers,
   });
@@ -60,7 +60,8 @@ export function listenServe(
     onError: onServeError,
   }, async (request, info) => {
     const { hostname, port } = info.remoteAddr as Deno.NetAddr;
-    return realize(await handler(request, { remoteAddr: { hostname, port } }));
+    const response = await handler(request, { remoteAddr: { hostname, port } });
+    return realize(response, { endConnection: true });
   });
   const addr = server.addr as Deno.NetAddr;
   return {

@@ -78,8 +78,11 @@ class StreamSubscriber implements Subscriber {
   #replays: (() => void)[] = [];
   /** Set once closed by the server: errored at the next pull, ending the connection. */
   #ending: StreamEnd | undefined;
+  /** Whether a stream the server closes ends its connection (errors) or only its body. */
+  readonly #endConnection: boolean;
 
-  constructor(intent: StreamIntent) {
+  constructor(intent: StreamIntent, endConnection: boolean) {
+    this.#endConnection = endConnection;
     this.id = intent.id;
     this.channels = intent.channels;
     this.properties = intent.properties;
@@ -158,6 +161,10 @@ class StreamSubscriber implements Subscriber {
    * has taken it (erroring drops chunks still queued in the stream).
    */
   #end(reason: CloseReason): void {
+    if (!this.#endConnection) {
+      if (this.#waiting.length > 0) this.#controller.enqueue(joinShared(this.#waiting));
+      return this.#controller.close();
+    }
     this.#ending = new StreamEnd(reason, `connection ${this.id} closed by the server (${reason})`);
     if (this.#waiting.length > 0) {
       this.#controller.enqueue(joinShared(this.#waiting));
@@ -167,9 +174,22 @@ class StreamSubscriber implements Subscriber {
   }
 }
 
+/** Options for {@linkcode openStream}. */
+export interface OpenStreamOptions {
+  /**
+   * End the connection, not only the body, when the server closes the
+   * stream (errors it with a {@linkcode StreamEnd}): what sse-hub's own
+   * Deno.serve listener wants; an embedding app's server gets a clean end.
+   */
+  readonly endConnection?: boolean;
+}
+
 /** Builds the response body for a stream intent and attaches its subscriber. */
-export function openStream(intent: StreamIntent): ReadableStream<Uint8Array> {
-  const subscriber = new StreamSubscriber(intent);
+export function openStream(
+  intent: StreamIntent,
+  options: OpenStreamOptions = {},
+): ReadableStream<Uint8Array> {
+  const subscriber = new StreamSubscriber(intent, options.endConnection ?? false);
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       subscriber.bind(controller);

@@ -128,15 +128,23 @@ export interface VolatileRedisServer extends AsyncDisposable {
 
 /**
  * Starts a Redis with no persistence at all (`--appendonly no --save ""`) on
- * a free port, in a temporary directory, so a restart loses every key.
+ * a free port, in a temporary directory, so a restart loses every key; with
+ * `persistent`, one whose append-only file keeps every answered write.
  */
-export async function startVolatileRedis(): Promise<VolatileRedisServer> {
+export async function startVolatileRedis(
+  options: { persistent?: boolean } = {},
+): Promise<VolatileRedisServer> {
   const port = freePort();
   const dir = await Deno.makeTempDir({ prefix: "sse-hub-redis-volatile-" });
   let child: Deno.ChildProcess | undefined;
+  // persistent: every write is in the append-only file before it is answered,
+  // so a SIGKILL loses nothing.
+  const persistence = options.persistent
+    ? ["--appendonly", "yes", "--appendfsync", "always"]
+    : ["--appendonly", "no"];
   const start = async () => {
     if (child) throw new Error(`redis-server on port ${port} is already running`);
-    child = await spawnRedis(port, ["--save", "", "--appendonly", "no", "--dir", dir]);
+    child = await spawnRedis(port, ["--save", "", ...persistence, "--dir", dir]);
   };
   const kill = async () => {
     if (!child) return;

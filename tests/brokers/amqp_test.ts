@@ -1,9 +1,19 @@
 import { assert, assertEquals } from "@std/assert";
 import amqp from "amqplib";
 import { Buffer } from "node:buffer";
-import { assertCrossInstanceDelivery } from "../_helpers/broker_contract.ts";
-import { healthStatus as healthy, spawnPair, subscribeTo } from "../_helpers/process.ts";
-import { publishJson, waitFor } from "../_helpers/server.ts";
+import {
+  assertCrossInstanceDelivery,
+  assertDisconnectEverywhere,
+  pairOrigins,
+  publishOk,
+} from "../_helpers/broker_contract.ts";
+import {
+  channelSubscribers,
+  healthStatus as healthy,
+  spawnPair,
+  subscribeTo,
+} from "../_helpers/process.ts";
+import { openSse, publishJson, waitFor } from "../_helpers/server.ts";
 import { rabbitMissing, startRabbit } from "../_helpers/services.ts";
 
 // One RabbitMQ node (it takes seconds to start) serves every step; each step
@@ -46,6 +56,56 @@ Deno.test({
         for (const sse of [onA, onB]) {
           assertEquals((await sse.nextEvent(15_000)).data, '["comment", "123"]');
         }
+      },
+    );
+
+    await t.step(
+      "a client reconnecting to an instance that was not listening to its channel gets unknown-id, not silence",
+      async () => {
+        await using pair = await instances("t4");
+        const { a, b } = pair;
+        let seen: string;
+        {
+          await using onA = await subscribeTo(a, "x");
+          seen = await publishOk(a.url.origin, "x", "e1");
+          assertEquals((await onA.nextEvent(15_000)).id, seen);
+        }
+        await publishOk(a.url.origin, "x", "e2");
+        await using onB = await openSse(`${b.url.href}?channels=x`, { "last-event-id": seen });
+        const gap = await onB.nextEvent(15_000);
+        assertEquals(gap.event, "sse-hub.gap");
+        assertEquals(JSON.parse(gap.data!).reason, "unknown-id");
+        await waitFor(async () => (await channelSubscribers(b, "x")) === 1, "subscription");
+        await publishOk(a.url.origin, "x", "e3");
+        assertEquals((await onB.nextEvent(15_000)).data, "e3");
+      },
+    );
+
+    await t.step(
+      "a client reconnecting to an instance that was listening gets exactly what it missed, same ids",
+      async () => {
+        await using pair = await instances("t5");
+        const { a, b } = pair;
+        await using watcher = await subscribeTo(b, "x");
+        let seen: string;
+        {
+          await using onA = await subscribeTo(a, "x");
+          seen = await publishOk(a.url.origin, "x", "e1");
+          assertEquals((await onA.nextEvent(15_000)).id, seen);
+        }
+        const missed = await publishOk(a.url.origin, "x", "e2");
+        assertEquals((await watcher.events(2, 15_000)).map((e) => e.id), [seen, missed]);
+        await using onB = await openSse(`${b.url.href}?channels=x`, { "last-event-id": seen });
+        const event = await onB.nextEvent(15_000);
+        assertEquals([event.event, event.id, event.data], [undefined, missed, "e2"]);
+      },
+    );
+
+    await t.step(
+      "POST /disconnect with stop on one instance closes and refuses the client on the other",
+      async () => {
+        await using pair = await instances("t6");
+        await assertDisconnectEverywhere(pairOrigins(pair));
       },
     );
 

@@ -84,228 +84,242 @@ interface Subscriber {
   reading?: Promise<void>;
 }
 
-Deno.test({
-  name: "[fault, slow] a Redis restart under load loses no accepted event silently",
-  ignore: redisMissing !== undefined,
-  async fn() {
-    const t0 = Date.now();
-    const now = () => Date.now() - t0;
-    const when = (ms: number) => `+${(ms / 1000).toFixed(2)}s`;
-    const timeline: string[] = [];
-    const note = (what: string) => timeline.push(`${when(now())} ${what}`);
+for (const persistent of [false, true]) {
+  Deno.test({
+    name: persistent
+      ? "[fault, slow] a crash of a persistent Redis under load loses nothing: delivery catches up without gaps"
+      : "[fault, slow] a Redis restart under load loses no accepted event silently",
+    ignore: redisMissing !== undefined,
+    async fn() {
+      const t0 = Date.now();
+      const now = () => Date.now() - t0;
+      const when = (ms: number) => `+${(ms / 1000).toFixed(2)}s`;
+      const timeline: string[] = [];
+      const note = (what: string) => timeline.push(`${when(now())} ${what}`);
 
-    await using redis = await startVolatileRedis();
-    await using pair = await spawnPair([
-      "--broker",
-      "redis",
-      "--redis-url",
-      redis.url,
-      "--heartbeat",
-      "500ms",
-      // Keep the server from cutting off a subscriber this busy test process
-      // reads late: a slow-client cut-off is not the defect under test.
-      "--max-buffered",
-      "64MiB",
-    ]);
-    note(`redis pid ${redis.pid} on port ${redis.port}; hubs a=${pair.a.url} b=${pair.b.url}`);
+      await using redis = await startVolatileRedis({ persistent });
+      await using pair = await spawnPair([
+        "--broker",
+        "redis",
+        "--redis-url",
+        redis.url,
+        "--heartbeat",
+        "500ms",
+        // Keep the server from cutting off a subscriber this busy test process
+        // reads late: a slow-client cut-off is not the defect under test.
+        "--max-buffered",
+        "64MiB",
+      ]);
+      note(`redis pid ${redis.pid} on port ${redis.port}; hubs a=${pair.a.url} b=${pair.b.url}`);
 
-    const subscribers: Subscriber[] = [];
-    let closing = false;
-    let stopPublishing = false;
-    const publishers: Publisher[] = [pair.a, pair.b].map((hub, i) => ({
-      name: "ab"[i],
-      hub,
-      accepted: [],
-      refused: 0,
-      errors: [],
-      lastRefusal: "none yet",
-      sent: 0,
-    }));
-    let loops: Promise<void>[] = [];
-    try {
-      for (const [name, hub] of [["a", pair.a], ["b", pair.b]] as const) {
-        for (let i = 1; i <= SUBSCRIBERS_PER_INSTANCE; i++) {
-          const sse = await openSse(`${hub.url.href}?channels=${CHANNEL}`);
-          const subscriber: Subscriber = { name: `${name}#${i}`, sse, log: [], latest: new Map() };
-          subscriber.reading = read(subscriber, () => closing, now);
-          subscribers.push(subscriber);
-        }
-        await waitFor(
-          async () => (await channelSubscribers(hub, CHANNEL)) === SUBSCRIBERS_PER_INSTANCE,
-          `${SUBSCRIBERS_PER_INSTANCE} subscribers on instance ${name}`,
-          15_000,
-        );
-      }
-      note("10 subscribers connected; publishing");
-
-      loops = publishers.map((p) => publishLoop(p, () => stopPublishing, now));
-      await waitFor(
-        () => publishers.every((p) => p.accepted.length > 0),
-        "a first accepted publish on both instances",
-        RECOVERY_TIMEOUT_MS,
-      );
-      await sleep(AFTER_RESTART_MS);
-
-      for (let round = 1; round <= RESTARTS; round++) {
-        note(`SIGKILL redis (pid ${redis.pid}), restart #${round}`);
-        await redis.kill();
-        await sleep(DOWN_MS);
-        const before = publishers.map((p) => p.accepted.length);
-        await redis.start();
-        note(`redis started again (pid ${redis.pid})`);
-        try {
+      const subscribers: Subscriber[] = [];
+      let closing = false;
+      let stopPublishing = false;
+      const publishers: Publisher[] = [pair.a, pair.b].map((hub, i) => ({
+        name: "ab"[i],
+        hub,
+        accepted: [],
+        refused: 0,
+        errors: [],
+        lastRefusal: "none yet",
+        sent: 0,
+      }));
+      let loops: Promise<void>[] = [];
+      try {
+        for (const [name, hub] of [["a", pair.a], ["b", pair.b]] as const) {
+          for (let i = 1; i <= SUBSCRIBERS_PER_INSTANCE; i++) {
+            const sse = await openSse(`${hub.url.href}?channels=${CHANNEL}`);
+            const subscriber: Subscriber = {
+              name: `${name}#${i}`,
+              sse,
+              log: [],
+              latest: new Map(),
+            };
+            subscriber.reading = read(subscriber, () => closing, now);
+            subscribers.push(subscriber);
+          }
           await waitFor(
-            () => publishers.every((p, i) => p.accepted.length > before[i]),
-            `both instances to publish again`,
-            RECOVERY_TIMEOUT_MS,
-          );
-        } catch {
-          throw new Error(
-            `after Redis restart #${round}, not both instances answered a publish with 200 within ${RECOVERY_TIMEOUT_MS} ms: ` +
-              publishers.map((p, i) =>
-                `${p.name}: ${
-                  p.accepted.length - before[i]
-                } accepted since, last refusal ${p.lastRefusal}`
-              ).join("; ") + `\n${report()}`,
+            async () => (await channelSubscribers(hub, CHANNEL)) === SUBSCRIBERS_PER_INSTANCE,
+            `${SUBSCRIBERS_PER_INSTANCE} subscribers on instance ${name}`,
+            15_000,
           );
         }
-        note(`both instances publish again after restart #${round}`);
+        note("10 subscribers connected; publishing");
+
+        loops = publishers.map((p) => publishLoop(p, () => stopPublishing, now));
+        await waitFor(
+          () => publishers.every((p) => p.accepted.length > 0),
+          "a first accepted publish on both instances",
+          RECOVERY_TIMEOUT_MS,
+        );
         await sleep(AFTER_RESTART_MS);
+
+        for (let round = 1; round <= RESTARTS; round++) {
+          note(`SIGKILL redis (pid ${redis.pid}), restart #${round}`);
+          await redis.kill();
+          await sleep(DOWN_MS);
+          const before = publishers.map((p) => p.accepted.length);
+          await redis.start();
+          note(`redis started again (pid ${redis.pid})`);
+          try {
+            await waitFor(
+              () => publishers.every((p, i) => p.accepted.length > before[i]),
+              `both instances to publish again`,
+              RECOVERY_TIMEOUT_MS,
+            );
+          } catch {
+            throw new Error(
+              `after Redis restart #${round}, not both instances answered a publish with 200 within ${RECOVERY_TIMEOUT_MS} ms: ` +
+                publishers.map((p, i) =>
+                  `${p.name}: ${
+                    p.accepted.length - before[i]
+                  } accepted since, last refusal ${p.lastRefusal}`
+                ).join("; ") + `\n${report()}`,
+            );
+          }
+          note(`both instances publish again after restart #${round}`);
+          await sleep(AFTER_RESTART_MS);
+        }
+
+        stopPublishing = true;
+        await Promise.all(loops);
+        note("publishing stopped");
+        const last = new Map(publishers.map((p) => [p.name, p.accepted.at(-1)?.n ?? 0]));
+        await waitFor(
+          () =>
+            subscribers.every((s) =>
+              s.dropped !== undefined ||
+              [...last].every(([name, n]) => (s.latest.get(name) ?? 0) >= n)
+            ),
+          "delivery to settle",
+          SETTLE_TIMEOUT_MS,
+        ).catch(() => note(`delivery had not settled after ${SETTLE_TIMEOUT_MS} ms`));
+      } finally {
+        stopPublishing = true;
+        await Promise.all(loops);
+        closing = true;
+        for (const s of subscribers) await s.sse.close();
+        await Promise.all(subscribers.map((s) => s.reading));
       }
 
-      stopPublishing = true;
-      await Promise.all(loops);
-      note("publishing stopped");
-      const last = new Map(publishers.map((p) => [p.name, p.accepted.at(-1)?.n ?? 0]));
-      await waitFor(
-        () =>
-          subscribers.every((s) =>
-            s.dropped !== undefined ||
-            [...last].every(([name, n]) => (s.latest.get(name) ?? 0) >= n)
-          ),
-        "delivery to settle",
-        SETTLE_TIMEOUT_MS,
-      ).catch(() => note(`delivery had not settled after ${SETTLE_TIMEOUT_MS} ms`));
-    } finally {
-      stopPublishing = true;
-      await Promise.all(loops);
-      closing = true;
-      for (const s of subscribers) await s.sse.close();
-      await Promise.all(subscribers.map((s) => s.reading));
-    }
-
-    // Analysis: per subscriber, per publisher.
-    const problems: string[] = [];
-    let silentlyMissed = 0;
-    /** `a-12` for every accepted message some subscriber missed silently. */
-    const silentMessages = new Set<string>();
-    let coveredByGap = 0;
-    let gapEvents = 0;
-    let unorderedTotal = 0;
-    const lines: string[] = [];
-    for (const s of subscribers) {
-      if (s.dropped) problems.push(`subscriber ${s.name} was disconnected: ${s.dropped}`);
-      const gaps = s.log.flatMap((e, i) => e.kind === "gap" ? [i] : []);
-      gapEvents += gaps.length;
-      const others = s.log.filter((e) => e.kind === "other");
-      if (others.length > 0) {
-        problems.push(
-          `subscriber ${s.name} got ${others.length} unexpected events, first ${
-            JSON.stringify(others[0])
-          }`,
+      // Analysis: per subscriber, per publisher.
+      const problems: string[] = [];
+      let silentlyMissed = 0;
+      /** `a-12` for every accepted message some subscriber missed silently. */
+      const silentMessages = new Set<string>();
+      let coveredByGap = 0;
+      let gapEvents = 0;
+      let unorderedTotal = 0;
+      const lines: string[] = [];
+      for (const s of subscribers) {
+        if (s.dropped) problems.push(`subscriber ${s.name} was disconnected: ${s.dropped}`);
+        const gaps = s.log.flatMap((e, i) => e.kind === "gap" ? [i] : []);
+        gapEvents += gaps.length;
+        const others = s.log.filter((e) => e.kind === "other");
+        if (others.length > 0) {
+          problems.push(
+            `subscriber ${s.name} got ${others.length} unexpected events, first ${
+              JSON.stringify(others[0])
+            }`,
+          );
+        }
+        for (const p of publishers) {
+          // Position in the log of every message received from p, by n.
+          const position = new Map<number, number>();
+          const unordered: string[] = [];
+          let highest = 0;
+          s.log.forEach((e, i) => {
+            if (e.kind !== "message" || e.publisher !== p.name) return;
+            if (position.has(e.n)) unordered.push(`duplicate ${p.name}-${e.n}`);
+            else if (e.n < highest) unordered.push(`${p.name}-${e.n} after ${p.name}-${highest}`);
+            if (!position.has(e.n)) position.set(e.n, i);
+            highest = Math.max(highest, e.n);
+          });
+          if (unordered.length > 0) {
+            unorderedTotal += unordered.length;
+            problems.push(
+              `subscriber ${s.name}: ${unordered.length} duplicate or out-of-order messages from ${p.name}: ${
+                unordered.slice(0, 10).join(", ")
+              }${unordered.length > 10 ? ", …" : ""}`,
+            );
+          }
+          const received = [...position.keys()].sort((x, y) => x - y);
+          const silent: Accepted[] = [];
+          let k = -1; // index in `received` of the last n below the missing one
+          // After a drop everything is missing; the drop itself is the failure.
+          const expected = s.dropped === undefined
+            ? p.accepted
+            : p.accepted.filter((m) => m.n < highest);
+          for (const message of expected) {
+            while (k + 1 < received.length && received[k + 1] < message.n) k++;
+            if (position.has(message.n)) continue;
+            const after = k >= 0 ? position.get(received[k])! : -1;
+            if (gaps.some((g) => g > after)) coveredByGap++;
+            else silent.push(message);
+          }
+          if (silent.length > 0) {
+            silentlyMissed += silent.length;
+            for (const m of silent) silentMessages.add(`${p.name}-${m.n}`);
+            problems.push(
+              `subscriber ${s.name} silently missed ${silent.length} accepted messages from ${p.name}: ${
+                describeMissing(p.name, silent, when)
+              }`,
+            );
+          }
+        }
+        lines.push(
+          `  ${s.name}: ${
+            s.log.filter((e) => e.kind === "message").length
+          } messages, ${gaps.length} gap events${s.dropped ? `, DROPPED: ${s.dropped}` : ""}`,
         );
       }
       for (const p of publishers) {
-        // Position in the log of every message received from p, by n.
-        const position = new Map<number, number>();
-        const unordered: string[] = [];
-        let highest = 0;
-        s.log.forEach((e, i) => {
-          if (e.kind !== "message" || e.publisher !== p.name) return;
-          if (position.has(e.n)) unordered.push(`duplicate ${p.name}-${e.n}`);
-          else if (e.n < highest) unordered.push(`${p.name}-${e.n} after ${p.name}-${highest}`);
-          if (!position.has(e.n)) position.set(e.n, i);
-          highest = Math.max(highest, e.n);
-        });
-        if (unordered.length > 0) {
-          unorderedTotal += unordered.length;
+        if (p.errors.length > 0) {
           problems.push(
-            `subscriber ${s.name}: ${unordered.length} duplicate or out-of-order messages from ${p.name}: ${
-              unordered.slice(0, 10).join(", ")
-            }${unordered.length > 10 ? ", …" : ""}`,
-          );
-        }
-        const received = [...position.keys()].sort((x, y) => x - y);
-        const silent: Accepted[] = [];
-        let k = -1; // index in `received` of the last n below the missing one
-        // After a drop everything is missing; the drop itself is the failure.
-        const expected = s.dropped === undefined
-          ? p.accepted
-          : p.accepted.filter((m) => m.n < highest);
-        for (const message of expected) {
-          while (k + 1 < received.length && received[k + 1] < message.n) k++;
-          if (position.has(message.n)) continue;
-          const after = k >= 0 ? position.get(received[k])! : -1;
-          if (gaps.some((g) => g > after)) coveredByGap++;
-          else silent.push(message);
-        }
-        if (silent.length > 0) {
-          silentlyMissed += silent.length;
-          for (const m of silent) silentMessages.add(`${p.name}-${m.n}`);
-          problems.push(
-            `subscriber ${s.name} silently missed ${silent.length} accepted messages from ${p.name}: ${
-              describeMissing(p.name, silent, when)
+            `publisher ${p.name}: ${p.errors.length} failed requests or unexpected answers: ${
+              p.errors.slice(0, 5).join("; ")
             }`,
           );
         }
       }
-      lines.push(
-        `  ${s.name}: ${
-          s.log.filter((e) => e.kind === "message").length
-        } messages, ${gaps.length} gap events${s.dropped ? `, DROPPED: ${s.dropped}` : ""}`,
+      const accepted = publishers.reduce((sum, p) => sum + p.accepted.length, 0);
+      console.log(
+        `redis fault (${persistent ? "persistent" : "no persistence"}): ${accepted} accepted (${
+          publishers.map((p) =>
+            `${p.name}: ${p.accepted.length} of ${p.sent}, ${p.refused} refused`
+          )
+            .join("; ")
+        }), ${subscribers.length} subscribers, ${silentlyMissed} silently missed ` +
+          `(${silentMessages.size} distinct messages), ` +
+          `${coveredByGap} missed with a gap event, ${gapEvents} gap events, ` +
+          `${unorderedTotal} duplicate or out-of-order`,
       );
-    }
-    for (const p of publishers) {
-      if (p.errors.length > 0) {
-        problems.push(
-          `publisher ${p.name}: ${p.errors.length} failed requests or unexpected answers: ${
-            p.errors.slice(0, 5).join("; ")
-          }`,
-        );
+      console.log(report());
+      if (persistent && gapEvents > 0) {
+        problems.push(`${gapEvents} gap events: Redis kept its data, so catch-up must be exact`);
       }
-    }
-    const accepted = publishers.reduce((sum, p) => sum + p.accepted.length, 0);
-    console.log(
-      `redis fault: ${accepted} accepted (${
-        publishers.map((p) => `${p.name}: ${p.accepted.length} of ${p.sent}, ${p.refused} refused`)
-          .join("; ")
-      }), ${subscribers.length} subscribers, ${silentlyMissed} silently missed ` +
-        `(${silentMessages.size} distinct messages), ` +
-        `${coveredByGap} missed with a gap event, ${gapEvents} gap events, ` +
-        `${unorderedTotal} duplicate or out-of-order`,
-    );
-    console.log(report());
-    assert(problems.length === 0, `${problems.join("\n")}\n${report()}`);
+      assert(problems.length === 0, `${problems.join("\n")}\n${report()}`);
 
-    /** Timeline, per-subscriber counts and the tail of both instances' logs. */
-    function report(): string {
-      const tail = (hub: HubProcess) =>
-        hub.stderr().trimEnd().split("\n").slice(-8).map((l) => `    ${l}`).join("\n");
-      return [
-        "(delivered: the publish answer's count of the publishing instance's own subscribers; " +
-        "0 means its echo through Redis never came back)",
-        "timeline:",
-        ...timeline.map((l) => `  ${l}`),
-        "subscribers:",
-        ...lines,
-        "instance a log tail:",
-        tail(pair.a),
-        "instance b log tail:",
-        tail(pair.b),
-      ].join("\n");
-    }
-  },
-});
+      /** Timeline, per-subscriber counts and the tail of both instances' logs. */
+      function report(): string {
+        const tail = (hub: HubProcess) =>
+          hub.stderr().trimEnd().split("\n").slice(-8).map((l) => `    ${l}`).join("\n");
+        return [
+          "(delivered: the publish answer's count of the publishing instance's own subscribers; " +
+          "0 means its echo through Redis never came back)",
+          "timeline:",
+          ...timeline.map((l) => `  ${l}`),
+          "subscribers:",
+          ...lines,
+          "instance a log tail:",
+          tail(pair.a),
+          "instance b log tail:",
+          tail(pair.b),
+        ].join("\n");
+      }
+    },
+  });
+}
 
 /** Reads `s` until it ends; an end the test did not cause is recorded in `s.dropped`. */
 async function read(s: Subscriber, closing: () => boolean, now: () => number): Promise<void> {

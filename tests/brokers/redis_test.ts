@@ -1,5 +1,11 @@
 import { assert, assertEquals } from "@std/assert";
-import { assertCrossInstanceDelivery } from "../_helpers/broker_contract.ts";
+import {
+  assertCrossInstanceDelivery,
+  assertDisconnectEverywhere,
+  assertMultiChannelCursor,
+  assertQuietChannelSurvivesBusyOne,
+  pairOrigins,
+} from "../_helpers/broker_contract.ts";
 import { channelSubscribers, spawnHub, spawnPair, subscribeTo } from "../_helpers/process.ts";
 import { openSse, publishJson, type SseStream, waitFor } from "../_helpers/server.ts";
 import { redisMissing, type RedisServer, startRedis } from "../_helpers/services.ts";
@@ -181,4 +187,40 @@ test("a publish to client:TOKEN on one instance reaches that connection on anoth
     "sse-hub:events:{client:tab-7}",
     "sse-hub:events:{news}",
   ]);
+});
+
+test("a quiet channel's events survive a busy one, replayed on the other instance", async () => {
+  await using redis = await startRedis();
+  await using pair = await twoInstances(redis);
+  await assertQuietChannelSurvivesBusyOne(pairOrigins(pair));
+});
+
+test("one Last-Event-ID is an exact cursor over several channels on the other instance", async () => {
+  await using redis = await startRedis();
+  await using pair = await twoInstances(redis);
+  await assertMultiChannelCursor(pairOrigins(pair));
+});
+
+test("POST /disconnect with stop on one instance closes and refuses the client on the other", async () => {
+  await using redis = await startRedis();
+  await using pair = await twoInstances(redis);
+  await assertDisconnectEverywhere(pairOrigins(pair));
+});
+
+test("an instance receives only the channels it has subscribers on (Redis output ≤ 1.5× the event bytes)", async () => {
+  await using redis = await startRedis();
+  await using pair = await twoInstances(redis);
+  await using sse = await subscribeTo(pair.a, "wanted");
+  const outputBytes = async () =>
+    Number((await redis.cli("INFO", "stats")).match(/total_net_output_bytes:(\d+)/)![1]);
+  const data = "x".repeat(20 * 1024);
+  const before = await outputBytes();
+  for (let i = 0; i < 200; i++) {
+    const { status } = await publishJson(pair.b.url.origin, { channel: "wanted", data });
+    assertEquals(status, 200);
+  }
+  for (let i = 0; i < 200; i++) await sse.nextEvent(10_000);
+  const ratio = (await outputBytes() - before) / (200 * data.length);
+  console.log(`Redis output: ${ratio.toFixed(2)}× the event bytes`);
+  assert(ratio <= 1.5, `Redis sent ${ratio.toFixed(2)}× the event bytes`);
 });

@@ -6,7 +6,10 @@ import { joinShared, openStream, StreamEnd } from "../../src/transport/stream.ts
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (chunk: Uint8Array | undefined) => new TextDecoder().decode(chunk);
 
-function open(maxBuffered = 1024): { stream: ReadableStream<Uint8Array>; sub: Subscriber } {
+function open(
+  maxBuffered = 1024,
+  endConnection = true,
+): { stream: ReadableStream<Uint8Array>; sub: Subscriber } {
   let sub: Subscriber | undefined;
   const intent: StreamIntent = {
     id: "c1",
@@ -15,7 +18,7 @@ function open(maxBuffered = 1024): { stream: ReadableStream<Uint8Array>; sub: Su
     maxBuffered,
     attach: (s) => sub = s,
   };
-  const stream = openStream(intent);
+  const stream = openStream(intent, { endConnection });
   return { stream, sub: sub! };
 }
 
@@ -81,4 +84,14 @@ Deno.test("joinShared builds one chunk for every caller with the same parts", ()
   const other = joinShared([b, a]);
   assertNotStrictEquals(other, first);
   assertEquals(text(other), "ba");
+});
+
+Deno.test("without endConnection (an embedding app's server) a closed stream ends cleanly", async () => {
+  const { stream, sub } = open(1024, false);
+  const reader = stream.getReader();
+  await reader.read(); // preamble
+  sub.write(bytes("data: last\n\n"));
+  sub.close("lifetime");
+  assertEquals(text((await reader.read()).value), "data: last\n\n");
+  assertEquals((await reader.read()).done, true);
 });
