@@ -98,7 +98,7 @@
       log(o, "no channels found on " + o.selector + " elements; nothing to do");
       return null;
     }
-    var source = eventSource(withQuery(o.url, { channels: channels, uuid: uuid() }));
+    var source = eventSource(withQuery(o.url, { channels: channels, uuid: uuid(), client: "new" }));
     log(o, "connecting to " + source.url);
 
     function dispatch(type, data) {
@@ -145,7 +145,7 @@
       }
       var attr = $element.attr("data-sse-channels");
       var channels = attr !== undefined ? split(attr) : o.channels;
-      var source = eventSource(withQuery(address, { channels: channels }));
+      var source = eventSource(withQuery(address, { channels: channels, client: "new" }));
       source.onopen = function () {
         $element.trigger("sse.open");
       };

@@ -7,11 +7,14 @@
  *   hub.on("news", (data) => render(data));                  // events published with event: "news"
  *   hub.on("gap", () => reloadState());                      // some events are gone from history
  *   hub.on("open", () => {}); hub.on("error", () => {});
+ *   hub.client;                                              // this tab's token (client:<token>)
  *
  * SSE events carry no channel field: to route by channel, publish with
  * `"event": "<channel>"` (the convention cyclone-sse's jQuery plugin used).
  * The browser reconnects by itself and sends the last event id, so nothing
- * is missed while it is in the server's history. Without native EventSource,
+ * is missed while it is in the server's history. The client asks for a
+ * token (`?client=new`; option `client: false` does not), keeps it across
+ * reconnects, and so gets what is published to `client:<token>`. Without native EventSource,
  * load /static/eventsource-polyfill.js first (long-polling, same API).
  */
 
@@ -20,6 +23,8 @@ const SPECIAL = { open: "open", error: "error", gap: "sse-hub.gap" };
 
 export class SseHub {
   #source;
+  #EventSource;
+  #withCredentials;
   #handlers = new Map();
   #listening = new Set();
   #json;
@@ -27,7 +32,7 @@ export class SseHub {
 
   /**
    * @param {string} url the server's subscribe URL, e.g. "/" or "https://sse.example.com/"
-   * @param {{channels?: string[], json?: boolean, lastEventId?: string,
+   * @param {{channels?: string[], json?: boolean, lastEventId?: string, client?: boolean | string,
    *          withCredentials?: boolean, EventSource?: typeof EventSource}} [options]
    */
   constructor(url = "/", options = {}) {
@@ -38,12 +43,38 @@ export class SseHub {
     const target = new URL(url, globalThis.location?.href);
     for (const channel of options.channels ?? []) target.searchParams.append("channels", channel);
     if (options.lastEventId) target.searchParams.set("lastEventId", options.lastEventId);
+    const client = options.client ?? true;
+    if (client !== false) target.searchParams.set("client", client === true ? "new" : client);
     this.#json = options.json === true;
+    this.#EventSource = EventSourceClass;
+    this.#withCredentials = options.withCredentials === true;
+    /** This connection's client token, once the server has told it. */
+    this.client = typeof client === "string" ? client : undefined;
     this.url = target.href;
-    this.#source = new EventSourceClass(this.url, {
-      withCredentials: options.withCredentials === true,
-    });
-    this.#listen("message");
+    this.#open();
+  }
+
+  #open() {
+    this.#source = new this.#EventSource(this.url, { withCredentials: this.#withCredentials });
+    const names = [...this.#listening];
+    this.#listening.clear();
+    for (const name of ["message", "sse-hub.client", "error", ...names]) this.#listen(name);
+  }
+
+  /**
+   * The browser reconnects to the same URL; a first URL that asked for a
+   * new token is swapped for one that gives the token back (and the last
+   * event id), so the tab keeps its token.
+   */
+  #keepToken() {
+    const url = new URL(this.url);
+    if (url.searchParams.get("client") !== "new" || !this.client) return;
+    if (this.#source.readyState === 2) return;
+    url.searchParams.set("client", this.client);
+    if (this.#lastEventId) url.searchParams.set("lastEventId", this.#lastEventId);
+    this.url = url.href;
+    this.#source.close();
+    this.#open();
   }
 
   /** "connecting", "open" or "closed". */
@@ -86,6 +117,11 @@ export class SseHub {
   }
 
   #dispatch(name, event) {
+    if (name === "sse-hub.client") {
+      this.client = JSON.parse(event.data).client;
+      return;
+    }
+    if (name === "error") this.#keepToken();
     if (event.lastEventId) this.#lastEventId = event.lastEventId;
     const handlers = this.#handlers.get(name);
     if (!handlers || handlers.size === 0) return;

@@ -57,6 +57,8 @@ export interface Config {
   readonly pollTimeout: number;
   readonly defaultChannel: string;
   readonly maxChannels: number;
+  readonly clientTokens: "signed" | "free";
+  readonly clientTokenSecret: string;
   readonly corsOrigin: readonly string[];
   readonly publishKey: string;
   readonly maxMessageSize: number;
@@ -192,6 +194,19 @@ export const OPTIONS: Options = {
     default: 32,
     min: 1,
     max: 10_000,
+  }),
+  clientTokens: choice({
+    help:
+      "client tokens given back with ?client=: signed (only ones sse-hub issued) or free (any name; unsafe)",
+    default: "signed",
+    choices: ["signed", "free"] as const,
+    valueName: "KIND",
+  }),
+  clientTokenSecret: text({
+    help:
+      "secret that signs client tokens; instances behind one load balancer share it (default: random per process)",
+    default: "",
+    valueName: "SECRET",
   }),
   corsOrigin: list({
     help: "origins allowed by CORS: * for any, or a list (credentials allowed)",

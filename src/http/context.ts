@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { ClientTokens } from "../client_tokens.ts";
 import type { Config } from "../config/options.ts";
 import type { Hub } from "../hub.ts";
 import type { RejectedRequests } from "../metrics.ts";
@@ -16,6 +17,8 @@ import type { SubscriberAuth } from "../subscriber_auth.ts";
 export interface Services {
   readonly config: Config;
   readonly hub: Hub;
+  /** Issues and checks the connections' client tokens. */
+  readonly tokens: ClientTokens;
   /** Subscriber JWT checks, when `--private` channels are configured. */
   readonly auth?: SubscriberAuth;
   /** Publish rate limits, when `--publish-rate` is set. */

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { ClientTokens } from "../client_tokens.ts";
 import type { Config } from "../config/options.ts";
 import type { Hub } from "../hub.ts";
 import { RejectedRequests } from "../metrics.ts";
@@ -42,6 +43,7 @@ export function createServices(config: Config, hub: Hub): Services {
   return {
     config,
     hub,
+    tokens: new ClientTokens({ secret: config.clientTokenSecret, mode: config.clientTokens }),
     auth: SubscriberAuth.fromConfig(config),
     rate: config.publishRate > 0 ? new RateLimiter(config.publishRate) : undefined,
     rejected: new RejectedRequests(),

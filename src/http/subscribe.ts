@@ -8,6 +8,7 @@
 
 import { concat } from "@std/bytes/concat";
 import { CLIENT_PREFIX, isClientChannel, parseChannelList } from "../channels.ts";
+import { ClientTokens } from "../client_tokens.ts";
 import type { Config } from "../config/options.ts";
 import { encodeEvent, encodePreamble } from "../encode.ts";
 import { BadRequestError, ServiceUnavailableError, TooManyRequestsError } from "./errors.ts";
@@ -17,7 +18,6 @@ import { streamResponse } from "./stream_intent.ts";
 
 /** Event type of the first event, which tells a connection its client token. */
 export const CLIENT_EVENT = "sse-hub.client";
-const CLIENT_TOKEN = /^[A-Za-z0-9._~-]{1,64}$/;
 
 /** Longest accepted Last-Event-ID. */
 const MAX_ID_LENGTH = 256;
@@ -93,46 +93,71 @@ export function lastEventId(request: Request, url: URL): string | undefined {
   return id;
 }
 
-/** The client token from `?client=` (validated), or a new one. */
-export function clientToken(url: URL): string {
-  const token = url.searchParams.get("client");
-  if (token === null) return crypto.randomUUID();
-  if (!CLIENT_TOKEN.test(token)) {
+/** The client token a subscribe URL asks for, and whether it was just made. */
+export interface AskedToken {
+  readonly token: string;
+  /** Made for this connection (`?client=new`): it has no past. */
+  readonly fresh: boolean;
+}
+
+/**
+ * The connection's client token: none without `?client=`, a new signed one
+ * for `?client=new`, or the one given back, if sse-hub made it; 400 if not.
+ */
+export function clientToken(url: URL, tokens: ClientTokens): AskedToken | undefined {
+  const asked = url.searchParams.get("client");
+  if (asked === null) return undefined;
+  if (asked === "new") return { token: tokens.issue(), fresh: true };
+  if (!ClientTokens.wellFormed(asked)) {
     throw new BadRequestError(
       `client token ${
-        JSON.stringify(token.slice(0, 80))
-      } is invalid: use 1 to 64 letters, digits or . _ ~ -`,
+        JSON.stringify(asked.slice(0, 80))
+      } is invalid: use ?client=new for a new one, or give back the one you were told`,
     );
   }
-  return token;
+  if (!tokens.accepts(asked)) {
+    throw new BadRequestError(
+      `client token ${
+        JSON.stringify(asked)
+      } was not issued by this server (or its --client-token-secret changed): ask for one with ?client=new`,
+    );
+  }
+  return { token: asked, fresh: false };
 }
 
 let connections = 0;
 
 /** The subscribe route; a client told to stop for good gets 204. */
 export async function subscribe(
-  { request, url, config, hub, remote, auth }: RouteContext,
+  { request, url, config, hub, remote, auth, tokens }: RouteContext,
 ): Promise<Response> {
   refuseWhileDraining(hub);
   checkConnectionLimits(hub, config, remote);
   const channels = requestedChannels(url, config);
   await auth?.authorize(request, url, channels);
   const lastId = lastEventId(request, url);
-  const given = url.searchParams.has("client");
-  const client = clientToken(url);
-  if (given && await hub.isStopped(client)) return new Response(null, { status: 204 });
+  const client = clientToken(url, tokens);
+  if (client && !client.fresh && await hub.isStopped(client.token)) {
+    return new Response(null, { status: 204 });
+  }
   const preamble = encodePreamble(config.retry, "sse-hub");
-  const hello = encodeEvent({ event: CLIENT_EVENT, data: JSON.stringify({ client }) });
-  const first = concat([preamble, hello]) as Uint8Array<ArrayBuffer>;
+  // Only a connection that asked for a token hears of it: a stream carries
+  // retry:, comments and its channels' events, nothing else.
+  const first = client
+    ? concat([
+      preamble,
+      encodeEvent({ event: CLIENT_EVENT, data: JSON.stringify({ client: client.token }) }),
+    ]) as Uint8Array<ArrayBuffer>
+    : preamble;
   return streamResponse({
     id: `c${++connections}`,
-    channels: [...channels, CLIENT_PREFIX + client],
+    channels: client ? [...channels, CLIENT_PREFIX + client.token] : channels,
     remote,
     preamble: first,
     maxBuffered: config.maxBuffered,
     attach(subscriber) {
       // A token made for this connection has no past to replay.
-      hub.subscribe(subscriber, lastId, given ? subscriber.channels : channels);
+      hub.subscribe(subscriber, lastId, client?.fresh ? channels : subscriber.channels);
     },
   }, streamHeaders());
 }

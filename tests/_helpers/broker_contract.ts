@@ -109,10 +109,12 @@ export async function assertMultiChannelCursor({ first, second }: Origins): Prom
 
 /**
  * `POST /disconnect` on one instance closes the client's stream on the
- * other, and with `stop` the client gets 204 when it comes back to either.
+ * other, and with `stop` the client gets 204 when it comes back to either
+ * (the instances share `--client-token-secret`).
  */
 export async function assertDisconnectEverywhere({ first, second }: Origins): Promise<void> {
-  await using tab = await openSse(`${second}/?channels=news&client=tab-9`);
+  await using tab = await openSse(`${second}/?channels=news&client=new`);
+  const token = await tab.clientToken(10_000);
   await waitFor(
     async () => {
       const stats: [string, number][] = await (await fetch(`${second}/stats`)).json();
@@ -124,7 +126,7 @@ export async function assertDisconnectEverywhere({ first, second }: Origins): Pr
   const response = await fetch(`${first}/disconnect`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ client: "tab-9", stop: true }),
+    body: JSON.stringify({ client: token, stop: true }),
   });
   assertEquals(response.status, 200);
   await response.body?.cancel();
@@ -136,7 +138,7 @@ export async function assertDisconnectEverywhere({ first, second }: Origins): Pr
   }
   assertEquals(ended, true, "the stream on the other instance was closed");
   for (const origin of [first, second]) {
-    const again = await fetch(`${origin}/?channels=news&client=tab-9`);
+    const again = await fetch(`${origin}/?channels=news&client=${token}`);
     await again.body?.cancel();
     assertEquals(again.status, 204, `a stopped client is refused at ${origin}`);
   }

@@ -51,6 +51,8 @@ export interface SseStream extends AsyncDisposable {
   next(timeoutMs?: number): Promise<SseMessage>;
   /** The next message that carries data (skips comments and retry-only blocks). */
   nextEvent(timeoutMs?: number): Promise<SseMessage>;
+  /** Reads up to the `sse-hub.client` event (asked for with `?client=new`); its token. */
+  clientToken(timeoutMs?: number): Promise<string>;
   /** Reads `n` data-carrying messages. */
   events(n: number, timeoutMs?: number): Promise<SseMessage[]>;
   close(): Promise<void>;
@@ -111,6 +113,13 @@ export async function openSse(
     },
     next,
     nextEvent,
+    async clientToken(timeoutMs) {
+      while (client === undefined) {
+        const message = await read(timeoutMs);
+        if (message.event === "sse-hub.client") client = JSON.parse(message.data!).client;
+      }
+      return client;
+    },
     async events(n, timeoutMs) {
       const out: SseMessage[] = [];
       while (out.length < n) out.push(await nextEvent(timeoutMs));

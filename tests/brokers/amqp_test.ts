@@ -26,7 +26,16 @@ Deno.test({
   async fn(t) {
     await using rabbit = await startRabbit();
     const instances = (exchange: string) =>
-      spawnPair(["--broker", "amqp", "--amqp-url", rabbit.url, "--amqp-exchange", exchange]);
+      spawnPair([
+        "--broker",
+        "amqp",
+        "--amqp-url",
+        rabbit.url,
+        "--amqp-exchange",
+        exchange,
+        "--client-token-secret",
+        "shared",
+      ]);
 
     await t.step(
       "a publish on one instance reaches subscribers on every instance, once each",

@@ -15,7 +15,17 @@ const test = (name: string, fn: () => Promise<void>) =>
 
 /** Two sse-hub instances sharing one Redis. */
 const twoInstances = (redis: RedisServer, ...args: string[]) =>
-  spawnPair(["--broker", "redis", "--redis-url", redis.url, "--heartbeat", "200ms", ...args]);
+  spawnPair([
+    "--broker",
+    "redis",
+    "--redis-url",
+    redis.url,
+    "--heartbeat",
+    "200ms",
+    "--client-token-secret",
+    "shared",
+    ...args,
+  ]);
 
 test("a publish on one instance reaches subscribers on every instance, once each, with one id", async () => {
   await using redis = await startRedis();
@@ -170,10 +180,11 @@ test("while Redis is down streams stay open and publish answers 503; after it is
 test("a publish to client:TOKEN on one instance reaches that connection on another", async () => {
   await using redis = await startRedis();
   await using pair = await twoInstances(redis);
-  await using tab = await openSse(`${pair.b.url.href}?channels=news&client=tab-7`);
+  await using tab = await openSse(`${pair.b.url.href}?channels=news&client=new`);
+  await tab.clientToken();
   await waitFor(async () => (await channelSubscribers(pair.b, "news")) === 1, "subscription");
   const { body } = await publishJson(pair.a.url.origin, {
-    channel: "client:tab-7",
+    channel: `client:${tab.client}`,
     data: "only you",
   });
   assertEquals(body.status, "ok");
@@ -184,7 +195,7 @@ test("a publish to client:TOKEN on one instance reaches that connection on anoth
   assertEquals(channels, [
     "news",
     "sse-hub:control",
-    "sse-hub:events:{client:tab-7}",
+    `sse-hub:events:{client:${tab.client}}`,
     "sse-hub:events:{news}",
   ]);
 });

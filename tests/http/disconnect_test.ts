@@ -10,21 +10,61 @@ async function postDisconnect(origin: string, body: unknown, headers: Record<str
   return { status: response.status, body: await response.json() };
 }
 
-Deno.test("every connection is told its client token in a first sse-hub.client event", async () => {
-  await using t = await startTestServer();
-  const response = await fetch(`${t.origin}/?channels=a&client=alice-1`);
-  const text = new TextDecoder().decode((await response.body!.getReader().read()).value);
+/** The first chunk of a stream at `url`, as text. */
+async function firstChunk(url: string): Promise<{ status: number; text: string }> {
+  const response = await fetch(url);
+  const text = new TextDecoder().decode((await response.body?.getReader().read())?.value);
   await response.body?.cancel().catch(() => {});
-  assert(text.includes('event: sse-hub.client\ndata: {"client":"alice-1"}\n\n'), text);
+  return { status: response.status, text };
+}
 
-  await using anonymous = await openSse(`${t.origin}/?channels=a`);
-  await publishJson(t.origin, { channel: "a", data: "x" });
-  await anonymous.nextEvent();
-  assertMatch(anonymous.client ?? "", /^[0-9a-f-]{36}$/);
+Deno.test("a stream carries only retry, comments and its channels' events unless it asks for a token", async () => {
+  await using t = await startTestServer();
+  const { text } = await firstChunk(`${t.origin}/?channels=a`);
+  assertEquals(text, "retry: 2000\n: sse-hub\n\n");
+});
+
+Deno.test("?client=new is told a signed token in an sse-hub.client event, and may come back with it", async () => {
+  await using t = await startTestServer();
+  const { text } = await firstChunk(`${t.origin}/?channels=a&client=new`);
+  const token = JSON.parse(text.match(/event: sse-hub.client\ndata: (.*)\n/)![1]).client;
+  assertMatch(token, /^[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22}$/);
+  const back = await firstChunk(`${t.origin}/?channels=a&client=${token}`);
+  assertEquals(back.status, 200);
+  assert(back.text.includes(`data: {"client":"${token}"}`), back.text);
+});
+
+Deno.test("a made-up or forged client token gets 400 naming ?client=new", async () => {
+  await using t = await startTestServer();
+  const { text } = await firstChunk(`${t.origin}/?channels=a&client=new`);
+  const token: string = JSON.parse(text.match(/data: (\{"client".*)\n/)![1]).client;
+  const forged = `${token.slice(0, 16)}.${"A".repeat(22)}`;
+  for (const made of ["tab1", forged]) {
+    const response = await fetch(`${t.origin}/?channels=a&client=${made}`);
+    assertEquals(response.status, 400, made);
+    assert((await response.json()).error.includes("?client=new"));
+  }
+});
+
+Deno.test("instances sharing --client-token-secret accept each other's tokens", async () => {
+  await using a = await startTestServer({ clientTokenSecret: "shared" });
+  await using b = await startTestServer({ clientTokenSecret: "shared" });
+  await using c = await startTestServer({ clientTokenSecret: "other" });
+  const { text } = await firstChunk(`${a.origin}/?channels=x&client=new`);
+  const token = JSON.parse(text.match(/data: (\{"client".*)\n/)![1]).client;
+  assertEquals((await firstChunk(`${b.origin}/?channels=x&client=${token}`)).status, 200);
+  assertEquals((await firstChunk(`${c.origin}/?channels=x&client=${token}`)).status, 400);
+});
+
+Deno.test("with --client-tokens free any well-formed name is accepted", async () => {
+  await using t = await startTestServer({ clientTokens: "free" });
+  const { status, text } = await firstChunk(`${t.origin}/?channels=a&client=alice-1`);
+  assertEquals(status, 200);
+  assert(text.includes('event: sse-hub.client\ndata: {"client":"alice-1"}\n\n'), text);
 });
 
 Deno.test("publishing to client:TOKEN reaches only that connection", async () => {
-  await using t = await startTestServer();
+  await using t = await startTestServer({ clientTokens: "free" });
   await using alice = await openSse(`${t.origin}/?channels=room&client=alice`);
   await using bob = await openSse(`${t.origin}/?channels=room&client=bob`);
   await waitFor(() => t.server.hub.subscribers("room") === 2, "subscriptions");
@@ -38,7 +78,7 @@ Deno.test("publishing to client:TOKEN reaches only that connection", async () =>
 });
 
 Deno.test("a client token that is not 1-64 safe characters gets 400", async () => {
-  await using t = await startTestServer();
+  await using t = await startTestServer({ clientTokens: "free" });
   for (const token of ["", "a b", "x".repeat(65), "a/b"]) {
     const response = await fetch(`${t.origin}/?channels=a&client=${encodeURIComponent(token)}`);
     await response.body?.cancel();
@@ -54,7 +94,7 @@ Deno.test("subscribing to someone's client: channel directly is refused", async 
 });
 
 Deno.test("POST /disconnect closes the streams of a client or of a channel", async () => {
-  await using t = await startTestServer();
+  await using t = await startTestServer({ clientTokens: "free" });
   await using _alice = await openSse(`${t.origin}/?channels=a&client=alice`);
   await using _bob = await openSse(`${t.origin}/?channels=a,b&client=bob`);
   await using _carol = await openSse(`${t.origin}/?channels=c&client=carol`);
@@ -66,7 +106,7 @@ Deno.test("POST /disconnect closes the streams of a client or of a channel", asy
 });
 
 Deno.test("a client disconnected with stop gets 204 when it reconnects, telling EventSource to stop", async () => {
-  await using t = await startTestServer();
+  await using t = await startTestServer({ clientTokens: "free" });
   await using _sse = await openSse(`${t.origin}/?channels=a&client=stale-tab`);
   await waitFor(() => t.server.hub.subscriberCount === 1, "subscription");
   const result = await postDisconnect(t.origin, { client: "stale-tab", stop: true });
