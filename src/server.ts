@@ -25,8 +25,20 @@ import { type Listener, listenServe } from "./transport/serve.ts";
 /** How long shutdown waits for connections to end before giving up on them. */
 const SHUTDOWN_GRACE_MS = 3000;
 
+/**
+ * The transport `auto` stands for: node:http (about 11 KB per idle stream)
+ * for plain HTTP/1.1, Deno.serve (HTTP/2 by ALPN, but about 57 KB per
+ * stream: docs/benchmarks.md) when TLS is configured.
+ */
+export function resolveTransport(config: Config): "serve" | "node" {
+  if (config.transport !== "auto") return config.transport;
+  return config.cert ? "serve" : "node";
+}
+
 /** A started server. */
 export interface RunningServer {
+  /** The transport serving it (`auto` resolved). */
+  readonly transport: "serve" | "node";
   /** Where subscribers connect (`http://host:port/path`). */
   readonly url: URL;
   /** The hub, for embedding and tests. */
@@ -60,12 +72,13 @@ export async function startServer(
   config: Config,
   options: AppOptions = {},
 ): Promise<RunningServer> {
+  const transport = resolveTransport(config);
   const app = await createApp(config, options);
   const { hub } = app;
   let listener: Listener;
   try {
     const address = { hostname: config.listen, port: config.port };
-    listener = config.transport === "node"
+    listener = transport === "node"
       ? await listenNode(app.handler, address)
       : listenServe(app.handler, { ...address, tls: readTls(config) });
   } catch (error) {
@@ -101,6 +114,7 @@ export async function startServer(
     })();
   return {
     url: new URL(`${scheme}://${host}:${listener.addr.port}${config.path}`),
+    transport,
     hub,
     finished: listener.finished,
     shutdown,

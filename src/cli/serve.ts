@@ -81,7 +81,7 @@ export async function serve(
     version: VERSION,
     url: server.url.href,
     broker: server.hub.broker.kind,
-    transport: config.transport,
+    transport: server.transport,
   });
 
   const stop = (signal: Deno.Signal) => {

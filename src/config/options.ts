@@ -40,7 +40,7 @@ export interface Config {
   readonly port: number;
   readonly listen: string;
   readonly path: string;
-  readonly transport: "serve" | "node";
+  readonly transport: "auto" | "serve" | "node";
   readonly cert: string;
   readonly key: string;
   readonly config: string;
@@ -123,9 +123,10 @@ export const OPTIONS: Options = {
     },
   }),
   transport: choice({
-    help: "how streams are served: serve (Deno.serve, HTTP/2-capable) or node (node:http, leanest)",
-    default: "serve",
-    choices: ["serve", "node"] as const,
+    help:
+      "how streams are served: auto (node for plain HTTP, serve with TLS), serve (Deno.serve, HTTP/2 with TLS) or node (node:http, leanest)",
+    default: "auto",
+    choices: ["auto", "serve", "node"] as const,
     valueName: "KIND",
   }),
   cert: text({

@@ -196,6 +196,14 @@ export async function listenNode(
   handler: Handler,
   options: { hostname: string; port: number },
 ): Promise<Listener> {
+  // node:http's listen throws a missing permission from a later tick, where
+  // no caller can catch it: ask first, and fail here as Deno.serve would.
+  const host = `${options.hostname}:${options.port}`;
+  if (Deno.permissions.querySync({ name: "net", host }).state !== "granted") {
+    throw new Deno.errors.NotCapable(
+      `Requires net access to "${host}", run again with the --allow-net flag`,
+    );
+  }
   const io = await IoYield.open();
   const flusher = new Flusher(() => io.wait());
   const server = http.createServer(async (req, res) => {
