@@ -13,7 +13,8 @@
  *   unsubscribes), and so receives only their events.
  * - **Raw messages** published by anyone else on the Redis channel of an SSE
  *   channel (`redis-cli PUBLISH news 'hi'`, as with cyclone-sse) are
- *   delivered verbatim, live, without an id.
+ *   delivered verbatim, live, without an id; with `--redis-format tornado`,
+ *   tornado-sse's `["event", data]` arrays become named events.
  * - **Outages.** While a connection is down, publish answers 503. When the
  *   subscriber connection is back, the broker catches up from the history
  *   streams (every event after the last one it dispatched), then resumes live
@@ -40,6 +41,7 @@ import { compareIds, parseId } from "../ids.ts";
 import type { Broker, BrokerSink, Control, PublishResult } from "./broker.ts";
 import { Echoes } from "./echoes.ts";
 import { redactUrl } from "./redact.ts";
+import { rawPayloadReader, type RedisFormat } from "./tornado_payload.ts";
 
 const log = getLogger(["sse-hub", "redis"]);
 
@@ -144,6 +146,8 @@ export interface RedisBrokerOptions {
   readonly historySize: number;
   /** Replay window in milliseconds; 0 means no time limit. */
   readonly historyTtlMs: number;
+  /** How raw messages are read: verbatim (cyclone-sse) or tornado-sse arrays; default raw. */
+  readonly format?: RedisFormat;
 }
 
 type StreamEntry = [id: string, fields: string[]];
@@ -163,6 +167,7 @@ export class RedisBroker implements Broker {
   readonly #commands: ScriptedRedis;
   readonly #subscriber: Redis;
   readonly #echoes = new Echoes(ECHO_TIMEOUT_MS);
+  readonly #readRaw: ReturnType<typeof rawPayloadReader>;
   #sink: BrokerSink | undefined;
   /** SSE channels with local subscribers. */
   readonly #watched = new Set<string>();
@@ -180,6 +185,7 @@ export class RedisBroker implements Broker {
   constructor(options: RedisBrokerOptions) {
     this.#options = options;
     this.#keys = redisKeys(options.prefix);
+    this.#readRaw = rawPayloadReader(options.format ?? "raw");
     const common = {
       lazyConnect: true,
       commandTimeout: COMMAND_TIMEOUT_MS,
@@ -367,7 +373,9 @@ export class RedisBroker implements Broker {
       return;
     }
     const name = channel.slice(this.#options.prefix.length);
-    this.#sink?.deliver(createEvent({ channels: [name], data: message }, undefined));
+    this.#sink?.deliver(
+      createEvent({ channels: [name], ...this.#readRaw(name, message) }, undefined),
+    );
   }
 
   /**

@@ -78,6 +78,7 @@ export interface Config {
   readonly broker: "memory" | "redis" | "amqp";
   readonly redisUrl: string;
   readonly redisPrefix: string;
+  readonly redisFormat: "raw" | "tornado";
   readonly amqpUrl: string;
   readonly amqpExchange: string;
   readonly amqpExchangeType: "direct" | "topic" | "fanout";
@@ -298,6 +299,13 @@ export const OPTIONS: Options = {
       "prefix of every Redis key and channel sse-hub uses (SSE channel news = Redis channel <prefix>news)",
     default: "",
     valueName: "PREFIX",
+  }),
+  redisFormat: choice({
+    help:
+      'raw Redis messages: raw (verbatim, cyclone-sse) or tornado (["event", data], tornado-sse/django-sse)',
+    default: "raw",
+    choices: ["raw", "tornado"] as const,
+    valueName: "FORMAT",
   }),
   amqpUrl: text({
     help: "RabbitMQ to use with --broker amqp",
