@@ -58,6 +58,8 @@ export interface AmqpBrokerOptions {
   readonly url: string;
   readonly exchange: string;
   readonly exchangeType: "direct" | "topic" | "fanout";
+  /** Whether the exchange is declared durable (default true); cyclone-sse's is not. */
+  readonly exchangeDurable?: boolean;
   readonly historySize: number;
   readonly historyTtlMs: number;
   readonly historyMaxBytes?: number;
@@ -110,6 +112,7 @@ export class AmqpBroker implements Broker {
         },
       });
     } catch (error) {
+      if (error instanceof ExchangeMismatchError) throw error;
       throw new Error(
         `cannot connect to RabbitMQ at ${redactUrl(this.#options.url)}: ${
           (error as Error).message
@@ -203,9 +206,19 @@ export class AmqpBroker implements Broker {
 
   /** After every (re)connect: exchange, queue, bindings, consumer. */
   async #setup(model: ChannelModel): Promise<void> {
-    const { exchange, exchangeType } = this.#options;
+    const { exchange, exchangeType, exchangeDurable = true } = this.#options;
     const channel = await model.createConfirmChannel();
-    await channel.assertExchange(exchange, exchangeType, { durable: true });
+    // A channel the server closes (a refused declare) emits "error": without
+    // a listener that would end the process before the reason is told.
+    channel.on("error", (error: Error) => log.debug("RabbitMQ: {error}", { error: error.message }));
+    await channel.assertExchange(exchange, exchangeType, { durable: exchangeDurable })
+      .catch((error: Error & { code?: number }) => {
+        if (error.code !== 406) throw error;
+        const mismatch = new ExchangeMismatchError(exchange, error.message);
+        // At start the error stops sse-hub; on a reconnect recovery retries.
+        if (this.#model) log.error("{error}", { error: mismatch.message });
+        throw mismatch;
+      });
     const { queue } = await channel.assertQueue("", { exclusive: true, autoDelete: true });
     const keys = exchangeType === "fanout" ? [""] : [CONTROL_KEY, ...this.#watched];
     for (const key of keys) await channel.bindQueue(queue, exchange, key);
@@ -271,6 +284,40 @@ export class AmqpBroker implements Broker {
   #now(): EventId {
     return this.#clock.floor();
   }
+}
+
+/**
+ * RabbitMQ refused to declare the exchange (406 PRECONDITION_FAILED): it
+ * exists with other settings. The message names the setting and the option
+ * that matches it, e.g. `RabbitMQ refused exchange "sse-cyclone-server": it
+ * exists with durable=false; start with --amqp-exchange-durable false`.
+ */
+export class ExchangeMismatchError extends Error {
+  constructor(exchange: string, serverMessage: string) {
+    super(describeMismatch(exchange, serverMessage));
+    this.name = "ExchangeMismatchError";
+  }
+}
+
+/** The options that set each exchange argument RabbitMQ compares. */
+const MISMATCH_OPTIONS: Readonly<Record<string, string>> = {
+  durable: "--amqp-exchange-durable",
+  type: "--amqp-exchange-type",
+};
+
+/**
+ * RabbitMQ's `inequivalent arg 'durable' for exchange 'x' in vhost '/':
+ * received 'true' but current is 'false'` → what to change.
+ */
+export function describeMismatch(exchange: string, serverMessage: string): string {
+  const refused = `RabbitMQ refused exchange ${JSON.stringify(exchange)}`;
+  const match = /inequivalent arg '([^']+)'.*current is '([^']*)'/.exec(serverMessage);
+  const option = match ? MISMATCH_OPTIONS[match[1]] : undefined;
+  if (match && option) {
+    return `${refused}: it exists with ${match[1]}=${match[2]}; start with ${option} ${match[2]}`;
+  }
+  return `${refused}: it exists with other settings (${serverMessage}); ` +
+    "delete it in RabbitMQ or use another --amqp-exchange";
 }
 
 function parseChannels(header: unknown): string[] | undefined {

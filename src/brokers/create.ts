@@ -32,6 +32,7 @@ export async function createBroker(config: Config): Promise<Broker> {
         url: config.amqpUrl,
         exchange: config.amqpExchange,
         exchangeType: config.amqpExchangeType,
+        exchangeDurable: config.amqpExchangeDurable,
         ...history,
       });
     }

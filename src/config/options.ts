@@ -8,7 +8,7 @@
  */
 
 import { validateChannel } from "../channels.ts";
-import { byteSize, choice, duration, integer, list, type Option, text } from "./spec.ts";
+import { byteSize, choice, duration, flag, integer, list, type Option, text } from "./spec.ts";
 
 const LOG_LEVELS = [
   "trace",
@@ -82,6 +82,7 @@ export interface Config {
   readonly amqpUrl: string;
   readonly amqpExchange: string;
   readonly amqpExchangeType: "direct" | "topic" | "fanout";
+  readonly amqpExchangeDurable: boolean;
   readonly export: "none" | "graphite";
   readonly exportHost: string;
   readonly exportPort: number;
@@ -323,6 +324,10 @@ export const OPTIONS: Options = {
     default: "direct",
     choices: ["direct", "topic", "fanout"] as const,
     valueName: "TYPE",
+  }),
+  amqpExchangeDurable: flag({
+    help: "declare that exchange durable; false for cyclone-sse's (and pika's default) exchange",
+    default: true,
   }),
 
   // --- export ---
