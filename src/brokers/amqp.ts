@@ -46,6 +46,7 @@ const log = getLogger(["sse-hub", "amqp"]);
 const ID_HEADER = "sse-hub-id";
 const CHANNELS_HEADER = "sse-hub-channels";
 const CONTROL_HEADER = "sse-hub-control";
+const RETRY_HEADER = "sse-hub-retry";
 /** Routing key of control messages between instances. */
 const CONTROL_KEY = "sse-hub.control";
 const ECHO_TIMEOUT_MS = 2000;
@@ -144,7 +145,11 @@ export class AmqpBroker implements Broker {
       this.#options.exchangeType === "fanout";
     const echo = local ? this.#echoes.expect(id) : undefined;
     const options = {
-      headers: { [ID_HEADER]: id, [CHANNELS_HEADER]: JSON.stringify(message.channels) },
+      headers: {
+        [ID_HEADER]: id,
+        [CHANNELS_HEADER]: JSON.stringify(message.channels),
+        ...(message.retry === undefined ? {} : { [RETRY_HEADER]: message.retry }),
+      },
       type: message.event,
       contentType: "text/plain; charset=utf-8",
       timestamp: Math.floor(Date.now() / 1000),
@@ -246,6 +251,7 @@ export class AmqpBroker implements Broker {
     const given = typeof headers[ID_HEADER] === "string" ? parseId(headers[ID_HEADER]) : null;
     let channels: string[] = [message.fields.routingKey];
     let type: string | undefined;
+    let retry: number | undefined;
     let id: string;
     if (given) {
       id = headers[ID_HEADER] as string;
@@ -255,12 +261,13 @@ export class AmqpBroker implements Broker {
       this.#clock.observe(given);
       channels = parseChannels(headers[CHANNELS_HEADER]) ?? channels;
       type = message.properties.type || undefined;
+      retry = typeof headers[RETRY_HEADER] === "number" ? headers[RETRY_HEADER] : undefined;
     } else {
       id = this.#clock.next();
     }
     let event: HubEvent;
     try {
-      event = createEvent({ channels, event: type, data }, id, given?.ms);
+      event = createEvent({ channels, event: type, data, retry }, id, given?.ms);
     } catch (error) {
       log.warning("dropped an AMQP message: {error}", { error: (error as Error).message });
       return;

@@ -114,13 +114,16 @@ local id = string.format('%d-%d', ms, seq)
 `;
 
 // KEYS: last id, floor, then per channel: history stream, events channel.
-// ARGV: max length, min id ("" = no TTL), channels (JSON), event ("" = none), data.
+// ARGV: max length, min id ("" = no TTL), channels (JSON), event ("" = none), data,
+// retry ("" = none; it follows the id on the envelope's first line, field r).
 const PUBLISH_SCRIPT = `${NEXT_ID}
 redis.call('SET', KEYS[1], id)
 redis.call('SET', KEYS[2], id, 'NX')
-local envelope = id .. '\\n' .. ARGV[3] .. '\\n' .. ARGV[4] .. '\\n' .. ARGV[5]
+local head, extra = id, {}
+if ARGV[6] ~= '' then head, extra = id .. ' ' .. ARGV[6], { 'r', ARGV[6] } end
+local envelope = head .. '\\n' .. ARGV[3] .. '\\n' .. ARGV[4] .. '\\n' .. ARGV[5]
 for i = 3, #KEYS, 2 do
-  redis.call('XADD', KEYS[i], 'MAXLEN', '~', ARGV[1], id, 'c', ARGV[3], 'e', ARGV[4], 'd', ARGV[5])
+  redis.call('XADD', KEYS[i], 'MAXLEN', '~', ARGV[1], id, 'c', ARGV[3], 'e', ARGV[4], 'd', ARGV[5], unpack(extra))
   if ARGV[2] ~= '' then redis.call('XTRIM', KEYS[i], 'MINID', '~', ARGV[2]) end
   redis.call('PUBLISH', KEYS[i + 1], envelope)
 end
@@ -268,6 +271,7 @@ export class RedisBroker implements Broker {
         JSON.stringify(message.channels),
         message.event ?? "",
         message.data,
+        message.retry ?? "",
       );
     } catch (error) {
       throw new UnavailableError(
@@ -487,13 +491,13 @@ function mergeById(lists: readonly HubEvent[][]): HubEvent[] {
   return all.filter((event, i) => i === 0 || event.id !== all[i - 1].id);
 }
 
-/** `id \n channels-json \n event \n data` → event; null if malformed. */
+/** `id[ retry] \n channels-json \n event \n data` → event; null if malformed. */
 function parseEnvelope(envelope: string): HubEvent | null {
   const a = envelope.indexOf("\n");
   const b = envelope.indexOf("\n", a + 1);
   const c = envelope.indexOf("\n", b + 1);
   if (a < 0 || b < 0 || c < 0) return null;
-  const id = envelope.slice(0, a);
+  const [id, retry] = envelope.slice(0, a).split(" ");
   const parsed = parseId(id);
   let channels: unknown;
   try {
@@ -503,18 +507,29 @@ function parseEnvelope(envelope: string): HubEvent | null {
   }
   if (!parsed || !Array.isArray(channels)) return null;
   const event = envelope.slice(b + 1, c) || undefined;
-  return createEvent({ channels, event, data: envelope.slice(c + 1) }, id, parsed.ms);
+  const data = envelope.slice(c + 1);
+  return createEvent({ channels, event, data, retry: toRetry(retry) }, id, parsed.ms);
 }
 
-/** A stream entry (fields c, e, d) → event. */
+/** A stream entry (fields c, e, d, and r when the event has a retry) → event. */
 function toEvent([id, fields]: StreamEntry): HubEvent {
   const values: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) values[fields[i]] = fields[i + 1];
   return createEvent(
-    { channels: JSON.parse(values.c ?? "[]"), event: values.e || undefined, data: values.d ?? "" },
+    {
+      channels: JSON.parse(values.c ?? "[]"),
+      event: values.e || undefined,
+      data: values.d ?? "",
+      retry: toRetry(values.r),
+    },
     id,
     parseId(id)?.ms,
   );
+}
+
+/** A stored retry (whole milliseconds), or undefined when absent or malformed. */
+function toRetry(text: string | undefined): number | undefined {
+  return text !== undefined && /^\d+$/.test(text) ? Number(text) : undefined;
 }
 
 /**
