@@ -8,6 +8,8 @@
  * import { encodeEvent } from "./encode.ts";
  * const bytes = encodeEvent({ id: "1-0", event: "news", data: "a\nb" });
  * new TextDecoder().decode(bytes); // "id: 1-0\nevent: news\ndata: a\ndata: b\n\n"
+ * const again = encodeEvent({ id: "1-1", retry: 5000, data: "x" });
+ * new TextDecoder().decode(again); // "id: 1-1\nretry: 5000\ndata: x\n\n"
  * ```
  *
  * @module
@@ -25,6 +27,8 @@ export interface EventFields {
   readonly id?: string;
   /** Event type; omitted means the browser's default `message`. */
   readonly event?: string;
+  /** Reconnection delay in milliseconds (a whole number); omitted means no `retry:` line. */
+  readonly retry?: number;
   /** Payload; CR, LF and CRLF split it into several `data:` lines. */
   readonly data: string;
 }
@@ -54,6 +58,7 @@ export function encodeEvent(fields: EventFields): Uint8Array {
     assertSingleLine("event", fields.event);
     text += `event: ${fields.event}\n`;
   }
+  if (fields.retry !== undefined) text += `retry: ${Math.trunc(fields.retry)}\n`;
   for (const line of fields.data.split(LINE_BREAK)) text += `data: ${line}\n`;
   return encoder.encode(text + "\n");
 }

@@ -15,6 +15,8 @@ export interface Message {
   readonly event?: string;
   /** Payload text. */
   readonly data: string;
+  /** Reconnection delay in milliseconds to tell clients with this event (a `retry:` line). */
+  readonly retry?: number;
 }
 
 /** A published message with its id, its publish time and its encoded bytes. */
@@ -33,13 +35,14 @@ export function createEvent(
   id: string | undefined,
   publishedAt: number = Date.now(),
 ): HubEvent {
-  const { channels, event, data } = message;
+  const { channels, event, data, retry } = message;
   return {
     id,
     channels,
     event,
     data,
+    ...(retry === undefined ? {} : { retry }),
     publishedAt,
-    bytes: encodeEvent({ id, event, data }),
+    bytes: encodeEvent({ id, event, retry, data }),
   };
 }

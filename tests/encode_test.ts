@@ -18,6 +18,13 @@ Deno.test("an event is framed with id, event and data lines and a blank line", (
   );
 });
 
+Deno.test("an event with retry carries a retry: line before its data", () => {
+  assertEquals(
+    text(encodeEvent({ id: "5-1", retry: 3000, data: "hello" })),
+    "id: 5-1\nretry: 3000\ndata: hello\n\n",
+  );
+});
+
 Deno.test("data is split on LF, CR and CRLF into several data lines", async () => {
   const bytes = encodeEvent({ data: "a\nb\rc\r\nd" });
   assertEquals(text(bytes), "data: a\ndata: b\ndata: c\ndata: d\n\n");

@@ -46,6 +46,7 @@ const log = getLogger(["sse-hub", "amqp"]);
 const ID_HEADER = "sse-hub-id";
 const CHANNELS_HEADER = "sse-hub-channels";
 const CONTROL_HEADER = "sse-hub-control";
+const RETRY_HEADER = "sse-hub-retry";
 /** Routing key of control messages between instances. */
 const CONTROL_KEY = "sse-hub.control";
 const ECHO_TIMEOUT_MS = 2000;
@@ -58,6 +59,8 @@ export interface AmqpBrokerOptions {
   readonly url: string;
   readonly exchange: string;
   readonly exchangeType: "direct" | "topic" | "fanout";
+  /** Whether the exchange is declared durable (default true); cyclone-sse's is not. */
+  readonly exchangeDurable?: boolean;
   readonly historySize: number;
   readonly historyTtlMs: number;
   readonly historyMaxBytes?: number;
@@ -110,6 +113,7 @@ export class AmqpBroker implements Broker {
         },
       });
     } catch (error) {
+      if (error instanceof ExchangeMismatchError) throw error;
       throw new Error(
         `cannot connect to RabbitMQ at ${redactUrl(this.#options.url)}: ${
           (error as Error).message
@@ -141,7 +145,11 @@ export class AmqpBroker implements Broker {
       this.#options.exchangeType === "fanout";
     const echo = local ? this.#echoes.expect(id) : undefined;
     const options = {
-      headers: { [ID_HEADER]: id, [CHANNELS_HEADER]: JSON.stringify(message.channels) },
+      headers: {
+        [ID_HEADER]: id,
+        [CHANNELS_HEADER]: JSON.stringify(message.channels),
+        ...(message.retry === undefined ? {} : { [RETRY_HEADER]: message.retry }),
+      },
       type: message.event,
       contentType: "text/plain; charset=utf-8",
       timestamp: Math.floor(Date.now() / 1000),
@@ -203,9 +211,19 @@ export class AmqpBroker implements Broker {
 
   /** After every (re)connect: exchange, queue, bindings, consumer. */
   async #setup(model: ChannelModel): Promise<void> {
-    const { exchange, exchangeType } = this.#options;
+    const { exchange, exchangeType, exchangeDurable = true } = this.#options;
     const channel = await model.createConfirmChannel();
-    await channel.assertExchange(exchange, exchangeType, { durable: true });
+    // A channel the server closes (a refused declare) emits "error": without
+    // a listener that would end the process before the reason is told.
+    channel.on("error", (error: Error) => log.debug("RabbitMQ: {error}", { error: error.message }));
+    await channel.assertExchange(exchange, exchangeType, { durable: exchangeDurable })
+      .catch((error: Error & { code?: number }) => {
+        if (error.code !== 406) throw error;
+        const mismatch = new ExchangeMismatchError(exchange, error.message);
+        // At start the error stops sse-hub; on a reconnect recovery retries.
+        if (this.#model) log.error("{error}", { error: mismatch.message });
+        throw mismatch;
+      });
     const { queue } = await channel.assertQueue("", { exclusive: true, autoDelete: true });
     const keys = exchangeType === "fanout" ? [""] : [CONTROL_KEY, ...this.#watched];
     for (const key of keys) await channel.bindQueue(queue, exchange, key);
@@ -233,6 +251,7 @@ export class AmqpBroker implements Broker {
     const given = typeof headers[ID_HEADER] === "string" ? parseId(headers[ID_HEADER]) : null;
     let channels: string[] = [message.fields.routingKey];
     let type: string | undefined;
+    let retry: number | undefined;
     let id: string;
     if (given) {
       id = headers[ID_HEADER] as string;
@@ -242,12 +261,13 @@ export class AmqpBroker implements Broker {
       this.#clock.observe(given);
       channels = parseChannels(headers[CHANNELS_HEADER]) ?? channels;
       type = message.properties.type || undefined;
+      retry = typeof headers[RETRY_HEADER] === "number" ? headers[RETRY_HEADER] : undefined;
     } else {
       id = this.#clock.next();
     }
     let event: HubEvent;
     try {
-      event = createEvent({ channels, event: type, data }, id, given?.ms);
+      event = createEvent({ channels, event: type, data, retry }, id, given?.ms);
     } catch (error) {
       log.warning("dropped an AMQP message: {error}", { error: (error as Error).message });
       return;
@@ -271,6 +291,40 @@ export class AmqpBroker implements Broker {
   #now(): EventId {
     return this.#clock.floor();
   }
+}
+
+/**
+ * RabbitMQ refused to declare the exchange (406 PRECONDITION_FAILED): it
+ * exists with other settings. The message names the setting and the option
+ * that matches it, e.g. `RabbitMQ refused exchange "sse-cyclone-server": it
+ * exists with durable=false; start with --amqp-exchange-durable false`.
+ */
+export class ExchangeMismatchError extends Error {
+  constructor(exchange: string, serverMessage: string) {
+    super(describeMismatch(exchange, serverMessage));
+    this.name = "ExchangeMismatchError";
+  }
+}
+
+/** The options that set each exchange argument RabbitMQ compares. */
+const MISMATCH_OPTIONS: Readonly<Record<string, string>> = {
+  durable: "--amqp-exchange-durable",
+  type: "--amqp-exchange-type",
+};
+
+/**
+ * RabbitMQ's `inequivalent arg 'durable' for exchange 'x' in vhost '/':
+ * received 'true' but current is 'false'` → what to change.
+ */
+export function describeMismatch(exchange: string, serverMessage: string): string {
+  const refused = `RabbitMQ refused exchange ${JSON.stringify(exchange)}`;
+  const match = /inequivalent arg '([^']+)'.*current is '([^']*)'/.exec(serverMessage);
+  const option = match ? MISMATCH_OPTIONS[match[1]] : undefined;
+  if (match && option) {
+    return `${refused}: it exists with ${match[1]}=${match[2]}; start with ${option} ${match[2]}`;
+  }
+  return `${refused}: it exists with other settings (${serverMessage}); ` +
+    "delete it in RabbitMQ or use another --amqp-exchange";
 }
 
 function parseChannels(header: unknown): string[] | undefined {

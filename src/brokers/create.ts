@@ -19,7 +19,12 @@ export async function createBroker(config: Config): Promise<Broker> {
   switch (config.broker) {
     case "redis": {
       const { RedisBroker } = await import("./redis.ts");
-      return new RedisBroker({ url: config.redisUrl, prefix: config.redisPrefix, ...history });
+      return new RedisBroker({
+        url: config.redisUrl,
+        prefix: config.redisPrefix,
+        format: config.redisFormat,
+        ...history,
+      });
     }
     case "amqp": {
       const { AmqpBroker } = await import("./amqp.ts");
@@ -27,6 +32,7 @@ export async function createBroker(config: Config): Promise<Broker> {
         url: config.amqpUrl,
         exchange: config.amqpExchange,
         exchangeType: config.amqpExchangeType,
+        exchangeDurable: config.amqpExchangeDurable,
         ...history,
       });
     }

@@ -13,7 +13,8 @@
  *   unsubscribes), and so receives only their events.
  * - **Raw messages** published by anyone else on the Redis channel of an SSE
  *   channel (`redis-cli PUBLISH news 'hi'`, as with cyclone-sse) are
- *   delivered verbatim, live, without an id.
+ *   delivered verbatim, live, without an id; with `--redis-format tornado`,
+ *   tornado-sse's `["event", data]` arrays become named events.
  * - **Outages.** While a connection is down, publish answers 503. When the
  *   subscriber connection is back, the broker catches up from the history
  *   streams (every event after the last one it dispatched), then resumes live
@@ -40,6 +41,7 @@ import { compareIds, parseId } from "../ids.ts";
 import type { Broker, BrokerSink, Control, PublishResult } from "./broker.ts";
 import { Echoes } from "./echoes.ts";
 import { redactUrl } from "./redact.ts";
+import { rawPayloadReader, type RedisFormat } from "./tornado_payload.ts";
 
 const log = getLogger(["sse-hub", "redis"]);
 
@@ -112,13 +114,16 @@ local id = string.format('%d-%d', ms, seq)
 `;
 
 // KEYS: last id, floor, then per channel: history stream, events channel.
-// ARGV: max length, min id ("" = no TTL), channels (JSON), event ("" = none), data.
+// ARGV: max length, min id ("" = no TTL), channels (JSON), event ("" = none), data,
+// retry ("" = none; it follows the id on the envelope's first line, field r).
 const PUBLISH_SCRIPT = `${NEXT_ID}
 redis.call('SET', KEYS[1], id)
 redis.call('SET', KEYS[2], id, 'NX')
-local envelope = id .. '\\n' .. ARGV[3] .. '\\n' .. ARGV[4] .. '\\n' .. ARGV[5]
+local head, extra = id, {}
+if ARGV[6] ~= '' then head, extra = id .. ' ' .. ARGV[6], { 'r', ARGV[6] } end
+local envelope = head .. '\\n' .. ARGV[3] .. '\\n' .. ARGV[4] .. '\\n' .. ARGV[5]
 for i = 3, #KEYS, 2 do
-  redis.call('XADD', KEYS[i], 'MAXLEN', '~', ARGV[1], id, 'c', ARGV[3], 'e', ARGV[4], 'd', ARGV[5])
+  redis.call('XADD', KEYS[i], 'MAXLEN', '~', ARGV[1], id, 'c', ARGV[3], 'e', ARGV[4], 'd', ARGV[5], unpack(extra))
   if ARGV[2] ~= '' then redis.call('XTRIM', KEYS[i], 'MINID', '~', ARGV[2]) end
   redis.call('PUBLISH', KEYS[i + 1], envelope)
 end
@@ -144,6 +149,8 @@ export interface RedisBrokerOptions {
   readonly historySize: number;
   /** Replay window in milliseconds; 0 means no time limit. */
   readonly historyTtlMs: number;
+  /** How raw messages are read: verbatim (cyclone-sse) or tornado-sse arrays; default raw. */
+  readonly format?: RedisFormat;
 }
 
 type StreamEntry = [id: string, fields: string[]];
@@ -163,6 +170,7 @@ export class RedisBroker implements Broker {
   readonly #commands: ScriptedRedis;
   readonly #subscriber: Redis;
   readonly #echoes = new Echoes(ECHO_TIMEOUT_MS);
+  readonly #readRaw: ReturnType<typeof rawPayloadReader>;
   #sink: BrokerSink | undefined;
   /** SSE channels with local subscribers. */
   readonly #watched = new Set<string>();
@@ -180,6 +188,7 @@ export class RedisBroker implements Broker {
   constructor(options: RedisBrokerOptions) {
     this.#options = options;
     this.#keys = redisKeys(options.prefix);
+    this.#readRaw = rawPayloadReader(options.format ?? "raw");
     const common = {
       lazyConnect: true,
       commandTimeout: COMMAND_TIMEOUT_MS,
@@ -262,6 +271,7 @@ export class RedisBroker implements Broker {
         JSON.stringify(message.channels),
         message.event ?? "",
         message.data,
+        message.retry ?? "",
       );
     } catch (error) {
       throw new UnavailableError(
@@ -367,7 +377,9 @@ export class RedisBroker implements Broker {
       return;
     }
     const name = channel.slice(this.#options.prefix.length);
-    this.#sink?.deliver(createEvent({ channels: [name], data: message }, undefined));
+    this.#sink?.deliver(
+      createEvent({ channels: [name], ...this.#readRaw(name, message) }, undefined),
+    );
   }
 
   /**
@@ -479,13 +491,13 @@ function mergeById(lists: readonly HubEvent[][]): HubEvent[] {
   return all.filter((event, i) => i === 0 || event.id !== all[i - 1].id);
 }
 
-/** `id \n channels-json \n event \n data` → event; null if malformed. */
+/** `id[ retry] \n channels-json \n event \n data` → event; null if malformed. */
 function parseEnvelope(envelope: string): HubEvent | null {
   const a = envelope.indexOf("\n");
   const b = envelope.indexOf("\n", a + 1);
   const c = envelope.indexOf("\n", b + 1);
   if (a < 0 || b < 0 || c < 0) return null;
-  const id = envelope.slice(0, a);
+  const [id, retry] = envelope.slice(0, a).split(" ");
   const parsed = parseId(id);
   let channels: unknown;
   try {
@@ -495,18 +507,29 @@ function parseEnvelope(envelope: string): HubEvent | null {
   }
   if (!parsed || !Array.isArray(channels)) return null;
   const event = envelope.slice(b + 1, c) || undefined;
-  return createEvent({ channels, event, data: envelope.slice(c + 1) }, id, parsed.ms);
+  const data = envelope.slice(c + 1);
+  return createEvent({ channels, event, data, retry: toRetry(retry) }, id, parsed.ms);
 }
 
-/** A stream entry (fields c, e, d) → event. */
+/** A stream entry (fields c, e, d, and r when the event has a retry) → event. */
 function toEvent([id, fields]: StreamEntry): HubEvent {
   const values: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) values[fields[i]] = fields[i + 1];
   return createEvent(
-    { channels: JSON.parse(values.c ?? "[]"), event: values.e || undefined, data: values.d ?? "" },
+    {
+      channels: JSON.parse(values.c ?? "[]"),
+      event: values.e || undefined,
+      data: values.d ?? "",
+      retry: toRetry(values.r),
+    },
     id,
     parseId(id)?.ms,
   );
+}
+
+/** A stored retry (whole milliseconds), or undefined when absent or malformed. */
+function toRetry(text: string | undefined): number | undefined {
+  return text !== undefined && /^\d+$/.test(text) ? Number(text) : undefined;
 }
 
 /**

@@ -8,7 +8,7 @@
  */
 
 import { validateChannel } from "../channels.ts";
-import { byteSize, choice, duration, integer, list, type Option, text } from "./spec.ts";
+import { byteSize, choice, duration, flag, integer, list, type Option, text } from "./spec.ts";
 
 const LOG_LEVELS = [
   "trace",
@@ -80,9 +80,11 @@ export interface Config {
   readonly broker: "memory" | "redis" | "amqp";
   readonly redisUrl: string;
   readonly redisPrefix: string;
+  readonly redisFormat: "raw" | "tornado";
   readonly amqpUrl: string;
   readonly amqpExchange: string;
   readonly amqpExchangeType: "direct" | "topic" | "fanout";
+  readonly amqpExchangeDurable: boolean;
   readonly export: "none" | "graphite";
   readonly exportHost: string;
   readonly exportPort: number;
@@ -315,6 +317,13 @@ export const OPTIONS: Options = {
     default: "",
     valueName: "PREFIX",
   }),
+  redisFormat: choice({
+    help:
+      'raw Redis messages: raw (verbatim, cyclone-sse) or tornado (["event", data], tornado-sse/django-sse)',
+    default: "raw",
+    choices: ["raw", "tornado"] as const,
+    valueName: "FORMAT",
+  }),
   amqpUrl: text({
     help: "RabbitMQ to use with --broker amqp",
     default: "amqp://guest:guest@127.0.0.1:5672/",
@@ -331,6 +340,10 @@ export const OPTIONS: Options = {
     default: "direct",
     choices: ["direct", "topic", "fanout"] as const,
     valueName: "TYPE",
+  }),
+  amqpExchangeDurable: flag({
+    help: "declare that exchange durable; false for cyclone-sse's (and pika's default) exchange",
+    default: true,
   }),
 
   // --- export ---

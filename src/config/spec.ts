@@ -248,3 +248,24 @@ export function list(
     },
   };
 }
+
+const TRUE_WORDS = ["true", "yes", "on", "1"];
+const FALSE_WORDS = ["false", "no", "off", "0"];
+
+/**
+ * A yes/no value that takes an argument (`--flag false`), unlike a switch:
+ * `true`/`false` (also yes/no, on/off, 1/0, any case) or a TOML/JSON boolean.
+ */
+export function flag(o: Common & { default: boolean }): Option<boolean> {
+  return {
+    ...o,
+    valueName: "true|false",
+    parse(raw) {
+      if (typeof raw === "boolean") return raw;
+      const word = typeof raw === "string" ? raw.trim().toLowerCase() : undefined;
+      if (word !== undefined && TRUE_WORDS.includes(word)) return true;
+      if (word !== undefined && FALSE_WORDS.includes(word)) return false;
+      throw new Error(`expected true or false, got ${describe(raw)}`);
+    },
+  };
+}

@@ -1,6 +1,7 @@
 /**
  * `POST /publish`: cyclone-sse's form body (`channel` repeatable, `message`,
- * `key`) or JSON (`{"channel": "a" | ["a","b"], "data": …, "event"?: "…"}`).
+ * `key`; other fields are ignored) or JSON (`{"channel": "a" | ["a","b"],
+ * "data": …, "event"?: "…", "retry"?: ms}`; any other field is a 400).
  *
  * @module
  */
@@ -27,6 +28,10 @@ const MAX_EVENT_LENGTH = 200;
 const BODY_OVERHEAD = 16 * 1024;
 /** Worst-case growth of a message once escaped (JSON `\uXXXX`). */
 const ESCAPE_FACTOR = 6;
+/** Largest `retry` accepted, in milliseconds (as `--retry`). */
+const MAX_RETRY_MS = 86_400_000;
+/** The fields a JSON publish may have. */
+const JSON_FIELDS = new Set(["channel", "channels", "data", "message", "event", "retry", "key"]);
 
 /** The fields of a publish request before validation. */
 export interface PublishFields {
@@ -34,12 +39,48 @@ export interface PublishFields {
   readonly data: string | undefined;
   readonly event: string | undefined;
   readonly key: string | undefined;
+  /** Reconnection delay in milliseconds to send with the event (JSON only). */
+  readonly retry?: number;
 }
 
 function textField(value: unknown, name: string): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== "string") {
     throw new BadRequestError(`"${name}" must be a string`);
+  }
+  return value;
+}
+
+/**
+ * Throws 400 for a JSON field sse-hub does not know (a typo such as `evnt`
+ * would otherwise be dropped silently), and for `id`: ids are assigned by
+ * sse-hub, in order, so that `Last-Event-ID` replay works.
+ */
+function checkJsonFields(o: Record<string, unknown>): void {
+  for (const name of Object.keys(o)) {
+    if (JSON_FIELDS.has(name)) continue;
+    if (name === "id") {
+      throw new BadRequestError(
+        '"id" cannot be set: sse-hub assigns every event its id so that Last-Event-ID replay works; remove the field',
+      );
+    }
+    throw new BadRequestError(
+      `unknown field ${JSON.stringify(name.slice(0, 60))}; the fields are ${
+        [...JSON_FIELDS].join(", ")
+      }`,
+    );
+  }
+}
+
+/** A JSON `retry`: whole milliseconds, 0 to a day. */
+function retryField(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > MAX_RETRY_MS) {
+    throw new BadRequestError(
+      `"retry" must be a whole number of milliseconds from 0 to ${MAX_RETRY_MS}, got ${
+        JSON.stringify(value)?.slice(0, 60)
+      }`,
+    );
   }
   return value;
 }
@@ -78,6 +119,7 @@ export function publishFields(body: ParsedBody): PublishFields {
     );
   }
   const o = value as Record<string, unknown>;
+  checkJsonFields(o);
   const rawChannels = o.channel ?? o.channels;
   const list = Array.isArray(rawChannels) ? rawChannels : [rawChannels];
   const channels = list.filter((c) => c !== undefined).map((c) => {
@@ -98,6 +140,7 @@ export function publishFields(body: ParsedBody): PublishFields {
       : JSON.stringify(rawData),
     event: textField(o.event, "event"),
     key: textField(o.key, "key"),
+    retry: retryField(o.retry),
   };
 }
 
@@ -153,7 +196,9 @@ export function toMessage(fields: PublishFields, config: Config): Message {
       );
     }
   }
-  return { channels, event, data };
+  return fields.retry === undefined
+    ? { channels, event, data }
+    : { channels, event, data, retry: fields.retry };
 }
 
 /** Takes a publish token for `key`, or throws 429 with `Retry-After` naming `--publish-rate`. */

@@ -1,5 +1,5 @@
-import { assertEquals } from "@std/assert";
-import { DURATION_UNITS, parseAmount, SIZE_UNITS } from "../../src/config/spec.ts";
+import { assertEquals, assertThrows } from "@std/assert";
+import { DURATION_UNITS, flag, parseAmount, SIZE_UNITS } from "../../src/config/spec.ts";
 
 Deno.test("one amount parser reads durations and sizes, with or without a unit", () => {
   assertEquals(
@@ -17,4 +17,13 @@ Deno.test("the amount parser refuses unknown units, signs and non-numbers", () =
     assertEquals(parseAmount(raw, DURATION_UNITS, "s"), undefined, String(raw));
   }
   assertEquals(parseAmount("1h", SIZE_UNITS, "b"), undefined);
+});
+
+Deno.test("a true|false option reads words of either case and TOML booleans, and names a bad value", () => {
+  const option = flag({ help: "h", default: true });
+  assertEquals(
+    ["false", "TRUE", "no", "1", false].map((raw) => option.parse(raw)),
+    [false, true, false, true, false],
+  );
+  assertThrows(() => option.parse("maybe"), Error, 'expected true or false, got "maybe"');
 });

@@ -276,3 +276,78 @@ Deno.test("with --publish-key, one address guessing keys is limited and another 
   assertEquals(await publishFrom(t.origin, "127.0.0.2", "typo"), 401);
   assertEquals(await publishFrom(t.origin, "127.0.0.2", "s3cret"), 200);
 });
+
+/** Reads `url` as text until it holds `until`, then closes it. */
+async function readUntil(url: string, headers: HeadersInit, until: string): Promise<string> {
+  const controller = new AbortController();
+  const response = await fetch(url, { headers, signal: controller.signal });
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  try {
+    while (!text.includes(until)) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+  } finally {
+    controller.abort();
+    await reader.cancel().catch(() => {});
+  }
+  return text;
+}
+
+Deno.test("a JSON publish with retry sends a retry: line with that event", async () => {
+  await using t = await startTestServer();
+  await using sse = await openSse(`${t.origin}/?channels=a`);
+  await waitFor(() => t.server.hub.subscriberCount === 1, "subscription");
+  const { status } = await publishJson(t.origin, { channel: "a", data: "x", retry: 5000 });
+  assertEquals(status, 200);
+  const event = await sse.nextEvent();
+  assertEquals([event.retry, event.data], [5000, "x"]);
+});
+
+Deno.test("an event's retry: line is replayed with it after Last-Event-ID", async () => {
+  await using t = await startTestServer();
+  const first = await publishJson(t.origin, { channel: "a", data: "first" });
+  const second = await publishJson(t.origin, { channel: "a", data: "second", retry: 750 });
+  const text = await readUntil(
+    `${t.origin}/?channels=a`,
+    { "last-event-id": String(first.body.id) },
+    "data: second\n\n",
+  );
+  assert(text.includes(`id: ${second.body.id}\nretry: 750\ndata: second\n\n`), text);
+});
+
+Deno.test("a JSON publish with a retry that is not whole milliseconds gets 400 naming it", async () => {
+  await using t = await startTestServer();
+  for (const retry of [-1, 1.5, "5000", 86_400_001]) {
+    await expectError(publishJson(t.origin, { channel: "a", data: "x", retry }), 400, '"retry"');
+  }
+});
+
+Deno.test("a JSON publish with an unknown field gets 400 naming it", async () => {
+  await using t = await startTestServer();
+  await expectError(
+    publishJson(t.origin, { channel: "a", data: "x", evnt: "update" }),
+    400,
+    'unknown field "evnt"',
+  );
+});
+
+Deno.test("a JSON publish that sets id gets 400 saying sse-hub assigns ids", async () => {
+  await using t = await startTestServer();
+  await expectError(
+    publishJson(t.origin, { channel: "a", data: "x", id: "42" }),
+    400,
+    '"id" cannot be set: sse-hub assigns',
+  );
+});
+
+Deno.test("a form publish with fields sse-hub does not know is still accepted, as cyclone-sse did", async () => {
+  await using t = await startTestServer();
+  const { status } = await publishForm(t.origin, [["channel", "a"], ["message", "x"], [
+    "evnt",
+    "y",
+  ], ["id", "42"]]);
+  assertEquals(status, 200);
+});
