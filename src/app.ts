@@ -9,7 +9,7 @@
  * ```ts
  * import { createApp } from "./app.ts";
  * import { defaultConfig } from "./config/options.ts";
- * const app = await createApp({ ...defaultConfig(), heartbeat: 0 });
+ * const app = await createApp({ ...defaultConfig(), heartbeatMs: 0 });
  * const response = await app.handler(new Request("http://localhost/stats"), {
  *   remoteAddr: { hostname: "127.0.0.1", port: 0 },
  * });
@@ -48,10 +48,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const broker = options.broker ?? await createBroker(config);
   const hub = new Hub({
     broker,
-    heartbeatMs: config.heartbeat,
-    maxLifetimeMs: config.maxLifetime,
-    retryMs: config.retry,
-    stopTtlMs: config.stopTtl,
+    heartbeatMs: config.heartbeatMs,
+    maxLifetimeMs: config.maxLifetimeMs,
+    retryMs: config.retryMs,
+    stopTtlMs: config.stopTtlMs,
   });
   await hub.start();
   const handler = createRouter(createServices(config, hub));

@@ -94,7 +94,7 @@ export async function startServer(
       host: config.exportHost,
       port: config.exportPort,
       protocol: config.exportProtocol,
-      intervalMs: config.exportInterval,
+      intervalMs: config.exportIntervalMs,
       prefix: config.exportPath,
     })
     : undefined;
@@ -119,7 +119,7 @@ export async function startServer(
     finished: listener.finished,
     shutdown,
     async drain() {
-      await hub.drain(config.drainSeconds);
+      await hub.drain(config.drainMs);
       await shutdown();
     },
   };

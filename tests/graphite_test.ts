@@ -14,7 +14,7 @@ Deno.test("Graphite export sends '<prefix>.<channel> <count> <time>' lines over 
       export: "graphite",
       exportHost: "127.0.0.1",
       exportPort: socket.address().port,
-      exportInterval: 100,
+      exportIntervalMs: 100,
       exportPath: "site",
     });
     await using _a = await openSse(`${t.origin}/?channels=base,cats`);
@@ -38,7 +38,7 @@ Deno.test("Graphite export can use TCP", async () => {
     exportProtocol: "tcp",
     exportHost: "127.0.0.1",
     exportPort: listener.addr.port,
-    exportInterval: 100,
+    exportIntervalMs: 100,
   });
   await using _sse = await openSse(`${t.origin}/?channels=news`);
   const conn = await listener.accept();

@@ -83,7 +83,7 @@ Deno.test("cancelling a library stream unsubscribes it", async () => {
 });
 
 Deno.test("createHandler mounted under /sse in a plain Deno.serve serves subscribe and publish", async () => {
-  const sse = createHandler({ prefix: "/sse", heartbeat: 0 });
+  const sse = createHandler({ prefix: "/sse", heartbeatMs: 0 });
   await using server = Deno.serve({ port: 0, onListen() {} }, (request, info) => {
     const path = new URL(request.url).pathname;
     return path === "/sse" || path.startsWith("/sse/")
@@ -109,7 +109,7 @@ Deno.test("createHandler mounted under /sse in a plain Deno.serve serves subscri
 });
 
 Deno.test("createHandler passes every server option to the hub: --max-lifetime ends its streams", async () => {
-  const sse = createHandler({ heartbeat: 0, maxLifetime: 200 });
+  const sse = createHandler({ heartbeatMs: 0, maxLifetimeMs: 200 });
   const response = await sse(new Request("http://localhost/?channels=news"));
   assertEquals(response.status, 200);
   const reader = response.body!.getReader();

@@ -106,7 +106,7 @@ Deno.test("long-polls of private channels are checked the same way", async () =>
   await using t = await startTestServer({
     private: ["private.*"],
     jwtSecret: SECRET,
-    pollTimeout: 50,
+    pollTimeoutMs: 50,
   });
   assertEquals((await subscribeStatus(t, "channels=private.a&transport=poll")).status, 401);
   const token = await hs256({ channels: ["private.a"] });

@@ -13,7 +13,7 @@ import { MemoryBroker } from "./memory.ts";
 export async function createBroker(config: Config): Promise<Broker> {
   const history = {
     historySize: config.historySize,
-    historyTtlMs: config.historyTtl,
+    historyTtlMs: config.historyTtlMs,
     historyMaxBytes: config.historyMaxBytes,
   };
   switch (config.broker) {

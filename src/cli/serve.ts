@@ -88,7 +88,7 @@ export async function serve(
     if (signal === "SIGTERM" && !server.hub.draining) {
       log.info("SIGTERM: draining {n} streams over {seconds} s, then stopping", {
         n: server.hub.subscriberCount,
-        seconds: config.drainSeconds / 1000,
+        seconds: config.drainMs / 1000,
       });
       server.drain();
       return;

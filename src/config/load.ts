@@ -90,7 +90,7 @@ function checkTogether(config: Config): void {
   if (config.export === "graphite" && (!config.exportHost || !config.exportPort)) {
     throw new ConfigError("--export graphite needs --export-host and --export-port");
   }
-  if (config.export === "graphite" && config.exportInterval <= 0) {
+  if (config.export === "graphite" && config.exportIntervalMs <= 0) {
     throw new ConfigError("--export-interval must be more than 0 seconds");
   }
   if ((config.cert === "") !== (config.key === "")) {

@@ -46,15 +46,15 @@ export interface Config {
   readonly config: string;
   readonly historySize: number;
   /** Milliseconds; 0 keeps events until pushed out. */
-  readonly historyTtl: number;
+  readonly historyTtlMs: number;
   readonly historyMaxBytes: number;
   /** Milliseconds; 0 disables heartbeats. */
-  readonly heartbeat: number;
+  readonly heartbeatMs: number;
   /** Milliseconds. */
-  readonly retry: number;
+  readonly retryMs: number;
   readonly maxBuffered: number;
   /** Milliseconds. */
-  readonly pollTimeout: number;
+  readonly pollTimeoutMs: number;
   readonly defaultChannel: string;
   readonly maxChannels: number;
   readonly clientTokens: "signed" | "free";
@@ -63,11 +63,11 @@ export interface Config {
   readonly publishKey: string;
   readonly maxMessageSize: number;
   /** Milliseconds. */
-  readonly drainSeconds: number;
+  readonly drainMs: number;
   /** Milliseconds; 0 = never. */
-  readonly maxLifetime: number;
+  readonly maxLifetimeMs: number;
   /** Milliseconds. */
-  readonly stopTtl: number;
+  readonly stopTtlMs: number;
   readonly maxConnections: number;
   readonly maxConnectionsPerIp: number;
   readonly publishRate: number;
@@ -90,7 +90,7 @@ export interface Config {
   readonly exportPort: number;
   readonly exportProtocol: "udp" | "tcp";
   /** Milliseconds. */
-  readonly exportInterval: number;
+  readonly exportIntervalMs: number;
   readonly exportPath: string;
   readonly logLevel: LogLevel;
   readonly logFormat: "text" | "json";
@@ -154,7 +154,8 @@ export const OPTIONS: Options = {
     min: 0,
     max: 10_000_000,
   }),
-  historyTtl: duration({
+  historyTtlMs: duration({
+    flag: "history-ttl",
     help: "drop replay events older than this; 0 keeps them until pushed out",
     default: 0,
   }),
@@ -164,11 +165,13 @@ export const OPTIONS: Options = {
     min: 0,
     max: 64 * 1024 ** 3,
   }),
-  heartbeat: duration({
+  heartbeatMs: duration({
+    flag: "heartbeat",
     help: "seconds between heartbeat comments on every stream; 0 disables",
     default: 15_000,
   }),
-  retry: duration({
+  retryMs: duration({
+    flag: "retry",
     help: "reconnection delay told to clients in the first `retry:` line",
     default: 2_000,
     maxMs: 86_400_000,
@@ -179,7 +182,8 @@ export const OPTIONS: Options = {
     min: 64 * 1024,
     max: 1024 ** 3,
   }),
-  pollTimeout: duration({
+  pollTimeoutMs: duration({
+    flag: "poll-timeout",
     help: "how long a long-poll request waits for an event before answering empty",
     default: 25_000,
     maxMs: 300_000,
@@ -231,16 +235,19 @@ export const OPTIONS: Options = {
     max: 64 * 1024 ** 2,
   }),
 
-  drainSeconds: duration({
+  drainMs: duration({
+    flag: "drain-seconds",
     help: "on SIGTERM, close streams spread over this long (healthz 503, new subscribers refused)",
     default: 10_000,
     maxMs: 3_600_000,
   }),
-  maxLifetime: duration({
+  maxLifetimeMs: duration({
+    flag: "max-lifetime",
     help: "close each connection after about this long (clients reconnect and replay); 0 = never",
     default: 0,
   }),
-  stopTtl: duration({
+  stopTtlMs: duration({
+    flag: "stop-ttl",
     help: "how long a client told to stop (POST /disconnect with stop) gets 204 when it reconnects",
     default: 3_600_000,
   }),
@@ -361,7 +368,11 @@ export const OPTIONS: Options = {
     choices: ["udp", "tcp"] as const,
     valueName: "PROTO",
   }),
-  exportInterval: duration({ help: "seconds between exports", default: 60_000 }),
+  exportIntervalMs: duration({
+    flag: "export-interval",
+    help: "seconds between exports",
+    default: 60_000,
+  }),
   exportPath: text({
     help: "metric path prefix: <path>.<channel> <subscribers> <time>",
     default: "sse-hub",
@@ -390,9 +401,10 @@ export function defaultConfig(): Config {
   ) as unknown as Config;
 }
 
-/** `historySize` → `history-size`. */
+/** `historySize` → `history-size`, unless the option names its flag (`drainMs` → `drain-seconds`). */
 export function flagName(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
+  return OPTIONS[key as keyof Config]?.flag ??
+    key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
 }
 
 /** `historySize` → `SSE_HUB_HISTORY_SIZE`. */

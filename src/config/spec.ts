@@ -19,6 +19,11 @@ export interface Option<T> {
   readonly repeatable?: boolean;
   /** Other flag names (kebab-case) accepted for this option. */
   readonly aliases?: readonly string[];
+  /**
+   * The flag (kebab-case), when it is not the key's: keys name their unit
+   * (`drainMs`), flags keep the name users know (`--drain-seconds`).
+   */
+  readonly flag?: string;
   /** Converts a raw value or throws an `Error` saying what is expected. */
   parse(raw: unknown): T;
   /** Shows a value the way a user would write it (`15s`, `1MiB`), for `--help`. */
@@ -28,6 +33,7 @@ export interface Option<T> {
 interface Common {
   readonly help: string;
   readonly aliases?: readonly string[];
+  readonly flag?: string;
 }
 
 function describe(raw: unknown): string {

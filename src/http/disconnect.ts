@@ -54,7 +54,7 @@ export async function disconnect(
   const count = await hub.control({
     client,
     channel,
-    stopMs: stopped ? config.stopTtl : undefined,
+    stopMs: stopped ? config.stopTtlMs : undefined,
   });
   return json({ status: "ok", disconnected: count, stopped });
 }

@@ -78,7 +78,7 @@ export async function poll(
     // Gone already: a subscriber closed before it is added would never leave.
     if (!request.signal.aborted) await hub.subscribe(sub, lastId);
     if (sub.size === 0 && !request.signal.aborted) {
-      timer = setTimeout(() => sub.close("client"), config.pollTimeout);
+      timer = setTimeout(() => sub.close("client"), config.pollTimeoutMs);
       await sub.arrived;
       // Let events published in the same moment join this answer.
       await new Promise((resolve) => setTimeout(resolve, 0));
@@ -88,7 +88,7 @@ export async function poll(
     clearTimeout(timer);
     sub.close("client");
   }
-  const preamble = encodePreamble(config.retry, sub.size > 0 ? "sse-hub poll" : "no events");
+  const preamble = encodePreamble(config.retryMs, sub.size > 0 ? "sse-hub poll" : "no events");
   const body = concat([preamble, ...sub.chunks]) as Uint8Array<ArrayBuffer>;
   return new Response(body, {
     headers: {

@@ -140,7 +140,7 @@ export async function subscribe(
   if (client && !client.fresh && await hub.isStopped(client.token)) {
     return new Response(null, { status: 204 });
   }
-  const preamble = encodePreamble(config.retry, "sse-hub");
+  const preamble = encodePreamble(config.retryMs, "sse-hub");
   // Only a connection that asked for a token hears of it: a stream carries
   // retry:, comments and its channels' events, nothing else.
   const first = client

@@ -32,7 +32,7 @@ export async function startTestServer(
   const server = await startServer({
     ...defaultConfig(),
     port: 0,
-    heartbeat: 0,
+    heartbeatMs: 0,
     ...overrides,
   });
   return {

@@ -16,7 +16,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    await using t = await startTestServer({ retry: 100 });
+    await using t = await startTestServer({ retryMs: 100 });
     await using b = await openPage();
     await servePage(b.page, `${t.origin}/page`, PAGE);
     await b.page.goto(`${t.origin}/page`);

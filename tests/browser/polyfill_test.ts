@@ -19,7 +19,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    await using t = await startTestServer({ retry: 300, pollTimeout: 5000 });
+    await using t = await startTestServer({ retryMs: 300, pollTimeoutMs: 5000 });
     await using b = await openPage();
     await b.page.addInitScript("delete window.EventSource");
     let cut = false;

@@ -44,7 +44,7 @@ Deno.test("sse-hub subscribe --json prints one JSON line per event", async () =>
 });
 
 Deno.test("sse-hub subscribe reconnects with the last event id and misses nothing", async () => {
-  await using t = await startTestServer({ retry: 100 });
+  await using t = await startTestServer({ retryMs: 100 });
   const sub = spawnSubscribe([`${t.origin}/`, "--channels", "feed", "--json"]);
   await waitFor(() => t.server.hub.subscribers("feed") === 1, "subscription", 15_000);
   await publishJson(t.origin, { channel: "feed", data: "m1" });

@@ -17,7 +17,7 @@ const files = (map: Record<string, string>) => (path: string) => {
 Deno.test("with no sources every option has its default", () => {
   const config = serve({});
   assertEquals([config.port, config.listen, config.path], [8888, "127.0.0.1", "/"]);
-  assertEquals([config.historySize, config.heartbeat, config.maxChannels], [1000, 15_000, 32]);
+  assertEquals([config.historySize, config.heartbeatMs, config.maxChannels], [1000, 15_000, 32]);
   assertEquals(config.maxMessageSize, 65_536);
 });
 
@@ -33,8 +33,8 @@ Deno.test("flags beat environment, which beats the file, which beats defaults", 
   assertEquals(config.port, 3333);
   assertEquals(config.historySize, 7);
   assertEquals(config.listen, "0.0.0.0");
-  assertEquals(config.heartbeat, 3000);
-  assertEquals(config.retry, 2000);
+  assertEquals(config.heartbeatMs, 3000);
+  assertEquals(config.retryMs, 2000);
 });
 
 Deno.test("the config file may be named by SSE_HUB_CONFIG and written in JSON", () => {
@@ -154,7 +154,7 @@ Deno.test("durations and sizes accept units", () => {
     ],
   });
   assertEquals(
-    [config.heartbeat, config.historyTtl, config.maxMessageSize, config.maxBuffered],
+    [config.heartbeatMs, config.historyTtlMs, config.maxMessageSize, config.maxBuffered],
     [500, 120_000, 1024 * 1024, 128 * 1024],
   );
 });

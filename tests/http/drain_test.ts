@@ -3,7 +3,7 @@ import { channelSubscribers, spawnHub } from "../_helpers/process.ts";
 import { openSse, type SseMessage, startTestServer, waitFor } from "../_helpers/server.ts";
 
 Deno.test("draining turns healthz 503, refuses new subscribers, and closes streams spread out with a jittered retry", async () => {
-  await using t = await startTestServer({ drainSeconds: 1000, retry: 2000 });
+  await using t = await startTestServer({ drainMs: 1000, retryMs: 2000 });
   const streams = await Promise.all(
     Array.from({ length: 30 }, () => openSse(`${t.origin}/?channels=a`)),
   );
@@ -40,7 +40,7 @@ Deno.test("draining turns healthz 503, refuses new subscribers, and closes strea
 });
 
 Deno.test("--max-lifetime closes a connection after about that long", async () => {
-  await using t = await startTestServer({ maxLifetime: 300 });
+  await using t = await startTestServer({ maxLifetimeMs: 300 });
   const sse = await openSse(`${t.origin}/?channels=a`);
   const started = performance.now();
   let ended = false;

@@ -3,7 +3,7 @@ import { EventSource } from "eventsource";
 import { publishJson, startTestServer, waitFor } from "../_helpers/server.ts";
 
 Deno.test("an npm eventsource client dropped by the server reconnects and misses nothing", async () => {
-  await using t = await startTestServer({ retry: 200 });
+  await using t = await startTestServer({ retryMs: 200 });
   const received: { id: string; data: string }[] = [];
   let opens = 0;
   const source = new EventSource(`${t.origin}/?channels=feed`);

@@ -27,7 +27,7 @@ Deno.test("a poll with a Last-Event-ID answers at once with what was missed, and
 });
 
 Deno.test("X-Requested-With: XMLHttpRequest makes a subscribe request a poll (cyclone-sse)", async () => {
-  await using t = await startTestServer({ pollTimeout: 200 });
+  await using t = await startTestServer({ pollTimeoutMs: 200 });
   const first = (await publishJson(t.origin, { channel: "a", data: "x" })).body.id as string;
   await publishJson(t.origin, { channel: "a", data: "y" });
   const { events } = await pollOnce(`${t.origin}/?channels=a`, {
@@ -48,7 +48,7 @@ Deno.test("a poll with nothing new waits for the next event and returns it", asy
 });
 
 Deno.test("a poll that sees no event ends after --poll-timeout with a retry delay and no data", async () => {
-  await using t = await startTestServer({ pollTimeout: 150, heartbeat: 50, retry: 700 });
+  await using t = await startTestServer({ pollTimeoutMs: 150, heartbeatMs: 50, retryMs: 700 });
   const { response, events, messages } = await pollOnce(`${t.origin}/?channels=a&transport=poll`);
   assertEquals(response.status, 200);
   assertEquals(events, []);
@@ -58,7 +58,7 @@ Deno.test("a poll that sees no event ends after --poll-timeout with a retry dela
 
 for (const transport of ["serve", "node"] as const) {
   Deno.test(`[${transport}] a poll whose client goes away stops counting at once, not after --poll-timeout`, async () => {
-    await using t = await startTestServer({ transport, pollTimeout: 60_000 });
+    await using t = await startTestServer({ transport, pollTimeoutMs: 60_000 });
     const client = new AbortController();
     const polling = fetch(`${t.origin}/?channels=a&transport=poll`, { signal: client.signal })
       .catch(() => {});

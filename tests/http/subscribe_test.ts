@@ -2,7 +2,7 @@ import { assert, assertEquals } from "@std/assert";
 import { openSse, publishJson, startTestServer, waitFor } from "../_helpers/server.ts";
 
 Deno.test("a stream answers with SSE headers, then a retry line and a comment", async () => {
-  await using t = await startTestServer({ retry: 1500 });
+  await using t = await startTestServer({ retryMs: 1500 });
   await using sse = await openSse(`${t.origin}/?channels=news`);
   assertEquals(sse.response.status, 200);
   assertEquals(sse.response.headers.get("content-type"), "text/event-stream; charset=utf-8");
@@ -114,7 +114,7 @@ Deno.test("a Last-Event-ID older than what the channel kept gets an evicted gap 
 });
 
 Deno.test("heartbeat comments arrive on an idle stream", async () => {
-  await using t = await startTestServer({ heartbeat: 50 });
+  await using t = await startTestServer({ heartbeatMs: 50 });
   await using sse = await openSse(`${t.origin}/?channels=a`);
   await sse.next(); // preamble
   assertEquals(await sse.next(), { comment: " heartbeat" });
