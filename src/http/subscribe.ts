@@ -123,7 +123,7 @@ export async function subscribe(
   if (given && await hub.isStopped(client)) return new Response(null, { status: 204 });
   const preamble = encodePreamble(config.retry, "sse-hub");
   const hello = encodeEvent({ event: CLIENT_EVENT, data: JSON.stringify({ client }) });
-  const first = concat([preamble, hello]) as Uint8Array<ArrayBuffer>;
+  const first = concat([preamble, hello]);
   return streamResponse({
     id: `c${++connections}`,
     channels: [...channels, CLIENT_PREFIX + client],
