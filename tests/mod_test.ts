@@ -127,3 +127,20 @@ Deno.test("createHandler passes every server option to the hub: --max-lifetime e
   await sse.close();
   assertEquals(outcome, "ended");
 });
+
+Deno.test("a long-poll through a prefixed createHandler stops counting a client that leaves", async () => {
+  const sse = createHandler({ prefix: "/sse", heartbeatMs: 0 });
+  const pollers = async () => {
+    const stats: [string, number][] = await (await sse(new Request("http://h/sse/stats"))).json();
+    return stats.find(([channel]) => channel === "news")?.[1] ?? 0;
+  };
+  const client = new AbortController();
+  const poll = sse(
+    new Request("http://h/sse/?channels=news&transport=poll", { signal: client.signal }),
+  );
+  await waitFor(async () => await pollers() === 1, "the long-poll to subscribe");
+  client.abort();
+  await waitFor(async () => await pollers() === 0, "the long-poll to leave");
+  await (await poll).body?.cancel();
+  await sse.close();
+});

@@ -29,7 +29,7 @@ export function parseCommand(
       }
       return true;
     },
-  }) as Record<string, unknown> & { _: (string | number)[] };
+  });
   return { flags: parsed, positional: parsed._.map(String) };
 }
 

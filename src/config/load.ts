@@ -146,7 +146,7 @@ function readFlags(args: readonly string[]): Flags {
       rejected.push(arg);
       return false;
     },
-  }) as Record<string, unknown>;
+  });
   if (rejected.length > 0) {
     const arg = rejected[0];
     throw new ConfigError(

@@ -48,7 +48,7 @@ export async function readBytes(
     chunks.push(value);
   }
   if (chunks.length === 1) return chunks[0];
-  return concat(chunks) as Uint8Array<ArrayBuffer>;
+  return concat(chunks);
 }
 
 /** Throws on malformed UTF-8 instead of putting U+FFFD in its place. */

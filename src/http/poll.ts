@@ -89,7 +89,7 @@ export async function poll(
     sub.close("client");
   }
   const preamble = encodePreamble(config.retryMs, sub.size > 0 ? "sse-hub poll" : "no events");
-  const body = concat([preamble, ...sub.chunks]) as Uint8Array<ArrayBuffer>;
+  const body = concat([preamble, ...sub.chunks]);
   return new Response(body, {
     headers: {
       "content-type": "text/event-stream; charset=utf-8",

@@ -147,7 +147,7 @@ export async function subscribe(
     ? concat([
       preamble,
       encodeEvent({ event: CLIENT_EVENT, data: JSON.stringify({ client: client.token }) }),
-    ]) as Uint8Array<ArrayBuffer>
+    ])
     : preamble;
   return streamResponse({
     id: `c${++connections}`,

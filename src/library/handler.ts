@@ -51,7 +51,7 @@ export function createHandler(options: HandlerOptions = {}): SseHandler {
         return new Response(`not under ${prefix}`, { status: 404 });
       }
       url.pathname = url.pathname.slice(prefix.length) || "/";
-      request = new Request(url, request);
+      request = movedTo(request, url);
     }
     return realize(await routes(request, info));
   };
@@ -60,4 +60,21 @@ export function createHandler(options: HandlerOptions = {}): SseHandler {
       await (await app).close();
     },
   });
+}
+
+/**
+ * `request` at another URL. Not `new Request(url, request)`: that reads
+ * `request.signal`, and Deno.serve then warns the host app ("request.signal
+ * aborts on successful responses (legacy behavior)") once a response is sent.
+ * The copy's signal is the original's, read only if a route asks for it.
+ */
+function movedTo(request: Request, url: URL): Request {
+  const moved = new Request(url, {
+    method: request.method,
+    headers: request.headers,
+    body: request.body,
+    redirect: request.redirect,
+  });
+  Object.defineProperty(moved, "signal", { get: () => request.signal });
+  return moved;
 }

@@ -93,7 +93,7 @@ export class SseHub<P = unknown> {
       encodePreamble(this.#retryMs, "sse-hub"),
       ...(options.initialData ?? []).map((data) => encodeEvent({ data })),
     ];
-    const preamble = concat(chunks) as Uint8Array<ArrayBuffer>;
+    const preamble = concat(chunks);
     return openStream({
       id: `lib${++streams}`,
       channels: list,

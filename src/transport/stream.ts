@@ -44,7 +44,7 @@ export function joinShared(parts: readonly Uint8Array[]): Uint8Array {
     parts.every((part, i) => part === lastParts[i])
   ) return lastJoined;
   lastParts = [...parts];
-  lastJoined = concat(lastParts) as Uint8Array<ArrayBuffer>;
+  lastJoined = concat(lastParts);
   return lastJoined;
 }
 

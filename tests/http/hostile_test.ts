@@ -27,7 +27,7 @@ function bytes(...parts: (string | number[])[]): Uint8Array<ArrayBuffer> {
     parts.map((part) =>
       typeof part === "string" ? new TextEncoder().encode(part) : new Uint8Array(part)
     ),
-  ) as Uint8Array<ArrayBuffer>;
+  );
 }
 
 /** The reason given for a body whose bytes are not UTF-8. */
