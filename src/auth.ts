@@ -4,19 +4,17 @@
  * @module
  */
 
+import { createHash, timingSafeEqual as cryptoTimingSafeEqual } from "node:crypto";
 import { UnauthorizedError } from "./http/errors.ts";
 
-const encoder = new TextEncoder();
-
-/** Compares two strings in time that depends only on their lengths. */
+/**
+ * Compares two strings in time that does not depend on where they differ:
+ * both are hashed to the same length first, then compared with
+ * `node:crypto`'s constant-time comparison.
+ */
 export function timingSafeEqual(a: string, b: string): boolean {
-  const x = encoder.encode(a);
-  const y = encoder.encode(b);
-  let diff = x.length ^ y.length;
-  for (let i = 0; i < Math.max(x.length, y.length); i++) {
-    diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
-  }
-  return diff === 0;
+  const digest = (text: string) => createHash("sha256").update(text).digest();
+  return cryptoTimingSafeEqual(digest(a), digest(b));
 }
 
 /**

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { eTag } from "@std/http/etag";
 import jquery from "jquery/dist/jquery.min.js" with { type: "text" };
 import demoCss from "../../static/demo.css" with { type: "text" };
 import demoHtml from "../../static/demo.html" with { type: "text" };
@@ -43,10 +44,7 @@ export function loadAssets(): Promise<Map<string, Asset>> {
     const map = new Map<string, Asset>();
     for (const [name, [text, contentType]] of Object.entries(SOURCES)) {
       const body = new TextEncoder().encode(text);
-      const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", body));
-      const hash = Array.from(digest.subarray(0, 12), (b) => b.toString(16).padStart(2, "0"))
-        .join("");
-      map.set(name, { body, contentType, etag: `"${hash}"` });
+      map.set(name, { body, contentType, etag: (await eTag(body))! });
     }
     return map;
   })();

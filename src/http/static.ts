@@ -5,6 +5,7 @@
  * @module
  */
 
+import { ifNoneMatch } from "@std/http/etag";
 import type { RouteContext } from "./context.ts";
 import { NotFoundError } from "./errors.ts";
 import { type Asset, loadAssets } from "./assets.ts";
@@ -18,8 +19,7 @@ function serve(request: Request, asset: Asset): Response {
     etag: asset.etag,
     "cache-control": `public, max-age=${MAX_AGE_SECONDS}`,
   };
-  const match = request.headers.get("if-none-match");
-  if (match && match.split(",").some((tag) => tag.trim().replace(/^W\//, "") === asset.etag)) {
+  if (!ifNoneMatch(request.headers.get("if-none-match"), asset.etag)) {
     return new Response(null, { status: 304, headers });
   }
   return new Response(request.method === "HEAD" ? null : asset.body, { headers });

@@ -16,7 +16,7 @@ Deno.test("the browser assets are served with their type, an ETag and cache head
     const response = await fetch(t.origin + path);
     assertEquals(response.status, 200, path);
     assertEquals(response.headers.get("content-type"), type, path);
-    assert(/^"[0-9a-f]{24}"$/.test(response.headers.get("etag") ?? ""), path);
+    assert(/^"[^"]+"$/.test(response.headers.get("etag") ?? ""), path); // strong: no W/
     assertStringIncludes(response.headers.get("cache-control") ?? "", "max-age=", path);
     assertStringIncludes(await response.text(), content, path);
   }
