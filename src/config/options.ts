@@ -8,7 +8,7 @@
  */
 
 import { validateChannel } from "../channels.ts";
-import { byteSize, choice, duration, integer, list, type Option, text } from "./spec.ts";
+import { boolean, byteSize, choice, duration, integer, list, type Option, text } from "./spec.ts";
 
 const LOG_LEVELS = [
   "trace",
@@ -58,6 +58,8 @@ export interface Config {
   readonly defaultChannel: string;
   readonly maxChannels: number;
   readonly corsOrigin: readonly string[];
+  /** Serve the eventsource library's `GET /poll/<token>` and `POST /<action>/<token>`. */
+  readonly eventsourceRoutes: boolean;
   readonly publishKey: string;
   readonly maxMessageSize: number;
   /** Milliseconds. */
@@ -197,6 +199,10 @@ export const OPTIONS: Options = {
     help: "origins allowed by CORS: * for any, or a list (credentials allowed)",
     default: ["*"],
     valueName: "ORIGINS",
+  }),
+  eventsourceRoutes: boolean({
+    help: "also serve the eventsource library's GET /poll/TOKEN and POST /ping/TOKEN, /close/TOKEN",
+    default: false,
   }),
 
   // --- publishing ---

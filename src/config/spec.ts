@@ -248,3 +248,24 @@ export function list(
     },
   };
 }
+
+const TRUE_WORDS = ["true", "1", "yes", "on"];
+const FALSE_WORDS = ["false", "0", "no", "off"];
+
+/**
+ * A switch: given as a bare flag (`--name`, or `--name=false`), an
+ * environment value (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`) or a
+ * TOML/JSON boolean. It takes no value in `--help`.
+ */
+export function boolean(o: Common & { default: boolean }): Option<boolean> {
+  return {
+    ...o,
+    parse(raw) {
+      if (typeof raw === "boolean") return raw;
+      const word = typeof raw === "string" ? raw.trim().toLowerCase() : undefined;
+      if (word !== undefined && TRUE_WORDS.includes(word)) return true;
+      if (word !== undefined && FALSE_WORDS.includes(word)) return false;
+      throw new Error(`expected true or false (or 1/0, yes/no, on/off), got ${describe(raw)}`);
+    },
+  };
+}
