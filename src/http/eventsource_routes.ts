@@ -17,7 +17,7 @@
  */
 
 import { checkPublishKey, offeredKey } from "../auth.ts";
-import { CLIENT_PREFIX, validateChannel } from "../channels.ts";
+import { CLIENT_PREFIX, MAX_CHANNEL_LENGTH, validateChannel } from "../channels.ts";
 import { encodeComment } from "../encode.ts";
 import { ProtocolError } from "../errors.ts";
 import type { Route, RouteContext } from "./context.ts";
@@ -64,14 +64,25 @@ export function splitActionPath(pathname: string): ActionPath | undefined {
     token = decodeURIComponent(raw);
   } catch {
     throw new BadRequestError(
-      `token ${JSON.stringify(raw)} is not valid percent-encoded UTF-8; percent-encode UTF-8`,
+      `token ${
+        JSON.stringify(raw.slice(0, 80))
+      } is not percent-encoded UTF-8; percent-encode the token's UTF-8 bytes`,
     );
   }
   return { action: pathname.slice(1, last), token };
 }
 
+/** Longest token: its channel `client:<token>` must be a valid channel name. */
+export const MAX_TOKEN_LENGTH = MAX_CHANNEL_LENGTH - CLIENT_PREFIX.length;
+
 /** The hub channel of `token`, or 400 naming the token when it cannot be one. */
 export function tokenChannel(token: string): string {
+  if (token.length > MAX_TOKEN_LENGTH) {
+    throw new BadRequestError(
+      `token ${JSON.stringify(token.slice(0, 40) + "…")} is ${token.length} characters long; ` +
+        `the limit is ${MAX_TOKEN_LENGTH}`,
+    );
+  }
   try {
     return validateChannel(CLIENT_PREFIX + token);
   } catch (error) {

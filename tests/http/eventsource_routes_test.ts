@@ -194,9 +194,16 @@ Deno.test("pinging or closing a token with no listener gets 404 Target is not co
 
 Deno.test("a token that cannot name a channel gets 400 naming the token", async () => {
   await using t = await startTestServer({ eventsourceRoutes: true });
-  const response = await fetch(`${t.origin}/poll/a,b`);
-  assertEquals(response.status, 400);
-  assertStringIncludes((await response.json()).error, 'token "a,b" cannot be used');
+  const cases: [string, string][] = [
+    ["a,b", 'token "a,b" cannot be used'],
+    ["x".repeat(194), "is 194 characters long; the limit is 193"],
+    ["%FF", 'token "%FF" is not percent-encoded UTF-8'],
+  ];
+  for (const [token, message] of cases) {
+    const response = await fetch(`${t.origin}/poll/${token}`);
+    assertEquals(response.status, 400, token);
+    assertStringIncludes((await response.json()).error, message);
+  }
 });
 
 Deno.test("with a publish key set, ping and close need it in a header", async () => {
