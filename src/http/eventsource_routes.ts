@@ -122,11 +122,15 @@ async function listen(c: RouteContext, token: string): Promise<Response> {
   refuseWhileDraining(hub);
   checkConnectionLimits(hub, config, remote);
   const channel = tokenChannel(token);
-  // "Already connected" is what THIS instance holds: another instance's
-  // listener on the same token is not seen (the library is one process).
-  if (hub.subscribers(channel) > 0) return errorPage(c, 423, "Target is already connected");
   // A token told to stop by POST /disconnect {"stop": true} stays refused.
   if (await hub.isStopped(token)) return new Response(null, { status: 204 });
+  // "Already connected" is what THIS instance holds: another instance's
+  // listener on the same token is not seen (the library is one process).
+  // Two polls whose requests overlap until their streams attach may both
+  // be let in; each then gets every ping.
+  if (await hub.settledSubscribers(channel) > 0) {
+    return errorPage(c, 423, "Target is already connected");
+  }
   return streamResponse({
     id: `e${++connections}`,
     channels: [channel],
@@ -174,8 +178,12 @@ async function act(c: RouteContext, action: string, token: string): Promise<Resp
   const channel = tokenChannel(token);
   // "Connected" means connected to THIS instance: the ping below would reach
   // the token on any instance through the broker, but only this instance's
-  // listeners can be counted, so a token held elsewhere gets 404 here.
-  if (c.hub.subscribers(channel) === 0) return errorPage(c, 404, "Target is not connected");
+  // listeners can be counted, so a token held elsewhere gets 404 here. A
+  // stream whose broker subscription is still in flight (its client may
+  // already have the headers) is waited for, not taken as absent.
+  if (await c.hub.settledSubscribers(channel) === 0) {
+    return errorPage(c, 404, "Target is not connected");
+  }
   if (action === PING_EVENT) {
     // The body's lines become data: lines (encodeEvent splits them).
     await c.hub.publish({ channels: [channel], event: PING_EVENT, data: await bodyText(c) });

@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { redisMissing, startRedis } from "../_helpers/services.ts";
 import { startTestServer, waitFor } from "../_helpers/server.ts";
 
 /** An event as the eventsource library's client builds it (`Event<id,name,data>`). */
@@ -230,4 +231,28 @@ Deno.test("without --eventsource-routes the library's routes are not served", as
   for (const action of ["ping", "close"]) {
     assertEquals((await request(t.origin, action, "42", "x")).status, 404, action);
   }
+});
+
+Deno.test({
+  name: "with Redis, a ping sent as soon as the poll's headers arrive finds the token connected",
+  ignore: redisMissing !== undefined,
+  async fn() {
+    await using redis = await startRedis();
+    await using t = await startTestServer({
+      eventsourceRoutes: true,
+      broker: "redis",
+      redisUrl: redis.url,
+    });
+    // The stream's Redis SUBSCRIBE may still be in flight when its client
+    // has the headers; "not connected" must not be answered meanwhile.
+    // It is a race, so it is run many times.
+    const refused: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      await using client = await pollToken(t.origin, `fresh-${i}`);
+      const { status } = await request(t.origin, "ping", `fresh-${i}`, "hello");
+      if (status !== 200) refused.push(`fresh-${i}: ${status}`);
+      else assertEquals((await client.next()).data, "hello");
+    }
+    assertEquals(refused, []);
+  },
 });
