@@ -140,6 +140,17 @@ export class Hub {
   }
 
   /**
+   * {@linkcode Hub.subscribers} once the broker listens to `channel` for the
+   * subscribers it has here now: instead of 0 while a SUBSCRIBE or queue
+   * binding is in flight, waits for it. For "is this token connected?"
+   * asked right after its stream opened.
+   */
+  async settledSubscribers(channel: string): Promise<number> {
+    await this.#watching.get(channel)?.catch(() => {});
+    return this.subscribers(channel);
+  }
+
+  /**
    * `[channel, subscribers]` for every non-empty channel (cyclone-sse's
    * /stats), leaving out the per-connection `client:` channels.
    */

@@ -239,3 +239,19 @@ Deno.test("a channel's subscribers are counted once the broker listens to it, an
   assertEquals([hub.subscribers("news"), hub.stats()], [1, [["news", 1]]]);
   hub.close();
 });
+
+Deno.test("settled subscribers wait for the broker to listen instead of counting 0 meanwhile", async () => {
+  const broker = new SlowWatchBroker({ historySize: 10 });
+  const hub = new Hub({ broker, heartbeatMs: 0 });
+  await hub.start();
+  await hub.subscribe(new Recorder("1", ["client:tok"]));
+  let settled: number | undefined;
+  const counting = hub.settledSubscribers("client:tok").then((n) => settled = n);
+  await Promise.resolve();
+  assertEquals([hub.subscribers("client:tok"), settled], [0, undefined]);
+  broker.bound.get("client:tok")!();
+  await counting;
+  assertEquals(settled, 1);
+  assertEquals(await hub.settledSubscribers("nobody"), 0);
+  hub.close();
+});

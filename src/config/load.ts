@@ -159,16 +159,28 @@ function readFlags(args: readonly string[]): Flags {
   for (const key of KEYS) {
     const name = flagName(key);
     const raw = parsed[name];
-    const given = option(key).valueName
+    const valued = option(key).valueName !== undefined;
+    const given = valued
       ? raw !== undefined && !(Array.isArray(raw) && raw.length === 0)
       : args.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-    if (given) values[key] = convert(key, raw, `--${name}`);
+    const value = valued ? raw : switchText(args, name) ?? raw;
+    if (given) values[key] = convert(key, value, `--${name}`);
   }
   return {
     help: parsed.help === true,
     version: parsed.version === true,
     values,
   };
+}
+
+/**
+ * The text after `=` of the last `--name=…` in `args`, if any. parseArgs
+ * reads any such value of a boolean flag except `false` as true, so a switch
+ * gets the text itself and its own parse refuses `--switch=maybe`.
+ */
+function switchText(args: readonly string[], name: string): string | undefined {
+  const prefix = `--${name}=`;
+  return args.findLast((a) => a.startsWith(prefix))?.slice(prefix.length);
 }
 
 /**

@@ -8,7 +8,17 @@
  */
 
 import { validateChannel } from "../channels.ts";
-import { byteSize, choice, duration, flag, integer, list, type Option, text } from "./spec.ts";
+import {
+  boolean,
+  byteSize,
+  choice,
+  duration,
+  flag,
+  integer,
+  list,
+  type Option,
+  text,
+} from "./spec.ts";
 
 const LOG_LEVELS = [
   "trace",
@@ -60,6 +70,8 @@ export interface Config {
   readonly clientTokens: "signed" | "free";
   readonly clientTokenSecret: string;
   readonly corsOrigin: readonly string[];
+  /** Serve the eventsource library's `GET /poll/<token>` and `POST /<action>/<token>`. */
+  readonly eventsourceRoutes: boolean;
   readonly publishKey: string;
   readonly maxMessageSize: number;
   /** Milliseconds. */
@@ -219,6 +231,10 @@ export const OPTIONS: Options = {
     help: "origins allowed by CORS: * for any, or a list (credentials allowed)",
     default: ["*"],
     valueName: "ORIGINS",
+  }),
+  eventsourceRoutes: boolean({
+    help: "also serve the eventsource library's GET /poll/TOKEN and POST /ping/TOKEN, /close/TOKEN",
+    default: false,
   }),
 
   // --- publishing ---

@@ -255,23 +255,31 @@ export function list(
   };
 }
 
-const TRUE_WORDS = ["true", "yes", "on", "1"];
-const FALSE_WORDS = ["false", "no", "off", "0"];
+const TRUE_WORDS = ["true", "1", "yes", "on"];
+const FALSE_WORDS = ["false", "0", "no", "off"];
+
+/** `true`/`false` (also 1/0, yes/no, on/off, any case) or a TOML/JSON boolean. */
+function parseYesNo(raw: unknown): boolean {
+  if (typeof raw === "boolean") return raw;
+  const word = typeof raw === "string" ? raw.trim().toLowerCase() : undefined;
+  if (word !== undefined && TRUE_WORDS.includes(word)) return true;
+  if (word !== undefined && FALSE_WORDS.includes(word)) return false;
+  throw new Error(`expected true or false (or 1/0, yes/no, on/off), got ${describe(raw)}`);
+}
 
 /**
- * A yes/no value that takes an argument (`--flag false`), unlike a switch:
- * `true`/`false` (also yes/no, on/off, 1/0, any case) or a TOML/JSON boolean.
+ * A switch: given as a bare flag (`--name`, or `--name=false`), an
+ * environment value (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`) or a
+ * TOML/JSON boolean. It takes no value in `--help`.
+ */
+export function boolean(o: Common & { default: boolean }): Option<boolean> {
+  return { ...o, parse: parseYesNo };
+}
+
+/**
+ * A yes/no value that takes an argument (`--flag false`), unlike a switch,
+ * for options that default to true.
  */
 export function flag(o: Common & { default: boolean }): Option<boolean> {
-  return {
-    ...o,
-    valueName: "true|false",
-    parse(raw) {
-      if (typeof raw === "boolean") return raw;
-      const word = typeof raw === "string" ? raw.trim().toLowerCase() : undefined;
-      if (word !== undefined && TRUE_WORDS.includes(word)) return true;
-      if (word !== undefined && FALSE_WORDS.includes(word)) return false;
-      throw new Error(`expected true or false, got ${describe(raw)}`);
-    },
-  };
+  return { ...o, valueName: "true|false", parse: parseYesNo };
 }

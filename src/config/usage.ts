@@ -9,7 +9,8 @@ import type { Option } from "./spec.ts";
 
 function showDefault(key: string, o: Option<unknown>): string {
   const value = o.default;
-  if (value === "" || (Array.isArray(value) && value.length === 0)) return "";
+  // A switch that is off unless given needs no "(default false)".
+  if (value === "" || value === false || (Array.isArray(value) && value.length === 0)) return "";
   if (o.format) return ` (default ${o.format(value)})`;
   if (Array.isArray(value)) return ` (default ${value.join(",")})`;
   if (key === "config") return "";

@@ -14,6 +14,7 @@ import { SubscriberAuth } from "../subscriber_auth.ts";
 import type { Route, RouteContext, Services } from "./context.ts";
 import { preflight, withCors } from "./cors.ts";
 import { disconnect } from "./disconnect.ts";
+import { eventsourceRoutes } from "./eventsource_routes.ts";
 import { MethodNotAllowedError, NotFoundError, UriTooLongError } from "./errors.ts";
 import { metrics } from "./metrics.ts";
 import { isPoll, poll } from "./poll.ts";
@@ -66,6 +67,8 @@ export function createRouter(services: Services): Handler {
     GET: (c) => isPoll(c) ? poll(c) : subscribe(c),
   });
   const assets: Record<string, Route> = { GET: staticAsset, HEAD: staticAsset };
+  // The eventsource library's /poll/<token>, /ping/<token>, /close/<token>.
+  const eventsource = config.eventsourceRoutes ? eventsourceRoutes : undefined;
 
   return async (request, info) => {
     const origin = request.headers.get("origin");
@@ -77,7 +80,9 @@ export function createRouter(services: Services): Handler {
           `query string is ${url.search.length} characters; the limit is ${MAX_QUERY}`,
         );
       }
-      const methods = url.pathname.startsWith("/static/") ? assets : routes.get(url.pathname);
+      const methods = url.pathname.startsWith("/static/")
+        ? assets
+        : routes.get(url.pathname) ?? eventsource?.(url.pathname);
       if (!methods) {
         throw new NotFoundError(
           `nothing is served at ${url.pathname}; subscribe at ${config.path}?channels=…`,

@@ -202,7 +202,7 @@ export function toMessage(fields: PublishFields, config: Config): Message {
 }
 
 /** Takes a publish token for `key`, or throws 429 with `Retry-After` naming `--publish-rate`. */
-function enforceRate(rate: RateLimiter | undefined, key: string, perSecond: number): void {
+export function enforceRate(rate: RateLimiter | undefined, key: string, perSecond: number): void {
   const wait = rate?.take(key) ?? 0;
   if (wait > 0) {
     throw new TooManyRequestsError(

@@ -191,3 +191,38 @@ Deno.test("a --redis-url that is not a redis:// URL is rejected with an example"
     "rediss://h:1/2",
   );
 });
+
+Deno.test("a switch is set by its bare flag, true/false words in the environment, or a file boolean", () => {
+  assertEquals(serve({}).eventsourceRoutes, false);
+  assertEquals(serve({ args: ["--eventsource-routes"] }).eventsourceRoutes, true);
+  assertEquals(
+    serve({ args: ["--eventsource-routes=false"], env: { SSE_HUB_EVENTSOURCE_ROUTES: "yes" } })
+      .eventsourceRoutes,
+    false,
+  );
+  assertEquals(serve({ env: { SSE_HUB_EVENTSOURCE_ROUTES: "1" } }).eventsourceRoutes, true);
+  const readTextFile = files({ "/c.toml": "eventsource-routes = true" });
+  assertEquals(serve({ args: ["--config", "/c.toml"], readTextFile }).eventsourceRoutes, true);
+});
+
+Deno.test("a switch given a word that is not true or false is an error naming it", () => {
+  assertThrows(
+    () => serve({ args: ["--eventsource-routes=maybe"] }),
+    ConfigError,
+    '--eventsource-routes: expected true or false (or 1/0, yes/no, on/off), got "maybe"',
+  );
+  assertThrows(
+    () => serve({ env: { SSE_HUB_EVENTSOURCE_ROUTES: "perhaps" } }),
+    ConfigError,
+    "SSE_HUB_EVENTSOURCE_ROUTES",
+  );
+  assertThrows(
+    () =>
+      serve({
+        args: ["--config", "/c.json"],
+        readTextFile: files({ "/c.json": '{"eventsource-routes": 3}' }),
+      }),
+    ConfigError,
+    "got 3",
+  );
+});
