@@ -11,6 +11,7 @@ import { getLogger } from "@logtape/logtape";
 import type { Broker } from "./brokers/broker.ts";
 import { isClientChannel } from "./channels.ts";
 import { encodeEvent } from "./encode.ts";
+import { UnavailableError } from "./errors.ts";
 import type { HubEvent } from "./event.ts";
 import type { GapReason } from "./history.ts";
 import { compareIds, parseId } from "./ids.ts";
@@ -87,7 +88,9 @@ export class Replays {
       replayed = replay.events.length;
       last = replay.events.at(-1)?.id;
     } catch (error) {
-      log.warning("replay for {id} failed: {error}", {
+      // A broker outage is logged once by the broker, with its counts.
+      const level = error instanceof UnavailableError ? "debug" : "warning";
+      log[level]("replay for {id} failed: {error}", {
         id: sub.id,
         error: error instanceof Error ? error.message : String(error),
       });

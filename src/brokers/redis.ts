@@ -174,6 +174,8 @@ export class RedisBroker implements Broker {
   #sink: BrokerSink | undefined;
   /** SSE channels with local subscribers. */
   readonly #watched = new Set<string>();
+  /** The last id Redis had handed out when this instance began watching a channel. */
+  readonly #watchedAfter = new Map<string, string>();
   /** The newest event id dispatched: everything up to it has been handed on. */
   #cursor = "0-0";
   /** The floor of Redis's data when last seen. */
@@ -183,7 +185,7 @@ export class RedisBroker implements Broker {
   /** Bumped on every reconnect, so a stale catch-up gives up. */
   #generation = 0;
   #closed = false;
-  readonly #outage = { since: 0, refused: 0 };
+  readonly #outage = { since: 0, refused: 0, replaysFailed: 0 };
 
   constructor(options: RedisBrokerOptions) {
     this.#options = options;
@@ -284,6 +286,7 @@ export class RedisBroker implements Broker {
 
   async replay(channels: readonly string[], lastEventId: string): Promise<Replay> {
     if (this.#commands.status !== "ready") {
+      this.#outage.replaysFailed++;
       throw new UnavailableError("Redis is unavailable; replay later");
     }
     const last = parseId(lastEventId);
@@ -322,13 +325,25 @@ export class RedisBroker implements Broker {
 
   async watch(channel: string): Promise<void> {
     this.#watched.add(channel);
-    await this.#subscriber.subscribe(...this.#redisChannels(channel)).catch((error: Error) =>
-      log.warning("cannot subscribe to {channel}: {error}", { channel, error: error.message })
-    );
+    try {
+      await this.#subscriber.subscribe(...this.#redisChannels(channel));
+      // Events up to this id came before this instance listened: a
+      // catch-up after an outage must not hand them to its subscribers.
+      const last = await this.#commands.get(this.#keys.lastId);
+      if (last !== null && this.#watched.has(channel)) this.#watchedAfter.set(channel, last);
+    } catch (error) {
+      // In an outage: the catch-up subscribes again once Redis is back.
+      const level = this.#outage.since ? "debug" : "warning";
+      log[level]("cannot subscribe to {channel}: {error}", {
+        channel,
+        error: (error as Error).message,
+      });
+    }
   }
 
   unwatch(channel: string): void {
     this.#watched.delete(channel);
+    this.#watchedAfter.delete(channel);
     this.#subscriber.unsubscribe(...this.#redisChannels(channel)).catch(() => {});
   }
 
@@ -433,6 +448,7 @@ export class RedisBroker implements Broker {
         if (floor !== this.#floor) {
           log.warning("Redis lost its data (restarted without persistence?)");
           this.#floor = floor;
+          this.#watchedAfter.clear();
           if (channels.length > 0) this.#sink?.interrupted(channels, this.#cursor);
           this.#cursor = "0-0";
         }
@@ -452,12 +468,12 @@ export class RedisBroker implements Broker {
     const seconds = this.#outage.since
       ? ((Date.now() - this.#outage.since) / 1000).toFixed(1)
       : "0";
+    const { refused, replaysFailed } = this.#outage;
     log.info(
-      "Redis is back after {seconds} s: caught up {caughtUp} events, refused {refused} publishes meanwhile",
-      { seconds, caughtUp, refused: this.#outage.refused },
+      "Redis is back after {seconds} s: caught up {caughtUp} events; meanwhile refused {refused} publishes and {replaysFailed} replays",
+      { seconds, caughtUp, refused, replaysFailed },
     );
-    this.#outage.since = 0;
-    this.#outage.refused = 0;
+    Object.assign(this.#outage, { since: 0, refused: 0, replaysFailed: 0 });
   }
 
   /** Every history event after `cursor` on `channels`, and the channels whose history lost some. */
@@ -467,10 +483,14 @@ export class RedisBroker implements Broker {
   ): Promise<{ events: HubEvent[]; evicted: string[] }> {
     if (channels.length === 0) return { events: [], evicted: [] };
     const batch = this.#commands.multi();
-    for (const channel of channels) {
+    const starts = channels.map((channel) => {
+      const after = this.#watchedAfter.get(channel);
+      return after !== undefined && compareIds(after, cursor) > 0 ? after : cursor;
+    });
+    channels.forEach((channel, i) => {
       const key = this.#keys.history(channel);
-      batch.xrange(key, `(${cursor}`, "+").call("XINFO", "STREAM", key);
-    }
+      batch.xrange(key, `(${starts[i]}`, "+").call("XINFO", "STREAM", key);
+    });
     const results = (await batch.exec()) as ExecResult;
     const lists: HubEvent[][] = [];
     const evicted: string[] = [];
@@ -478,7 +498,7 @@ export class RedisBroker implements Broker {
       const [[error, entries], [, info]] = [results[2 * i], results[2 * i + 1]];
       if (error) throw error;
       lists.push((entries as StreamEntry[]).map(toEvent));
-      if (Array.isArray(info) && wasEvicted(info, cursor)) evicted.push(channel);
+      if (Array.isArray(info) && wasEvicted(info, starts[i])) evicted.push(channel);
     });
     return { events: mergeById(lists), evicted };
   }

@@ -235,3 +235,55 @@ test("an instance receives only the channels it has subscribers on (Redis output
   console.log(`Redis output: ${ratio.toFixed(2)}× the event bytes`);
   assert(ratio <= 1.5, `Redis sent ${ratio.toFixed(2)}× the event bytes`);
 });
+
+test("a Redis outage is logged once when it starts and once when it ends, with counts, not per client", async () => {
+  await using redis = await startRedis();
+  await using hub = await spawnHub(["--broker", "redis", "--redis-url", redis.url]);
+  const { status, body } = await publishJson(hub.url.origin, { channel: "n", data: "before" });
+  assertEquals(status, 200);
+  await redis.stop();
+  await waitFor(async () => (await fetch(new URL("/healthz", hub.url))).status === 503, "503");
+  const clients = await Promise.all(
+    Array.from(
+      { length: 5 },
+      () => openSse(`${hub.url.href}?channels=n`, { "last-event-id": String(body.id) }),
+    ),
+  );
+  for (const sse of clients) {
+    const gap = await sse.nextEvent(10_000);
+    assertEquals(JSON.parse(gap.data!).reason, "replay-failed");
+  }
+  await publishJson(hub.url.origin, { channel: "n", data: "refused" });
+  await redis.start();
+  await waitFor(
+    async () => (await fetch(new URL("/healthz", hub.url))).status === 200,
+    "recovery",
+    15_000,
+  );
+  await waitFor(() => hub.stderr().includes("is back"), "the recovery line");
+  for (const sse of clients) await sse.close();
+  const lines = hub.stderr().split("\n");
+  assertEquals(lines.filter((l) => l.includes("Redis is unreachable")).length, 1, hub.stderr());
+  assertEquals(lines.filter((l) => l.includes("[WRN]")).length, 1, hub.stderr());
+  const back = lines.filter((l) => l.includes("Redis is back after"));
+  assertEquals(back.length, 1, hub.stderr());
+  assert(back[0].includes("refused 1 publishes and 5 replays"), back[0]);
+  assertEquals(lines.filter((l) => /^\s+at /.test(l)).length, 0, "no stack traces");
+});
+
+test("after an outage, a channel's catch-up starts where this instance began listening to it", async () => {
+  await using redis = await startRedis();
+  await using pair = await twoInstances(redis);
+  await publishJson(pair.b.url.origin, { channel: "w", data: "before anyone listened" });
+  await using sse = await subscribeTo(pair.a, "w");
+  await redis.stop();
+  await waitFor(async () => (await fetch(new URL("/healthz", pair.a.url))).status === 503, "503");
+  await redis.start();
+  await waitFor(
+    async () => (await fetch(new URL("/healthz", pair.a.url))).status === 200,
+    "recovery",
+    15_000,
+  );
+  await publishJson(pair.b.url.origin, { channel: "w", data: "after" });
+  assertEquals((await sse.nextEvent(10_000)).data, "after");
+});
