@@ -18,15 +18,14 @@
  */
 
 import { getLogger } from "@logtape/logtape";
-import type { Broker, Control, PublishResult } from "./brokers/broker.ts";
-import { ChannelMap } from "./channel_map.ts";
-import { CLIENT_PREFIX, isClientChannel } from "./channels.ts";
+import type { Broker, PublishResult } from "./brokers/broker.ts";
+import { ControlPlane } from "./control.ts";
 import { closeSpread, Lifetimes } from "./drain.ts";
 import { encodeComment } from "./encode.ts";
 import type { HubEvent, Message } from "./event.ts";
 import { Histogram } from "./metrics.ts";
 import { encodeGap, Replays } from "./replay.ts";
-import { StopList } from "./stop_list.ts";
+import { Subscriptions } from "./subscriptions.ts";
 import type { CloseReason, Subscriber } from "./subscriber.ts";
 
 const log = getLogger(["sse-hub", "hub"]);
@@ -69,29 +68,26 @@ export class Hub {
     publishToWrite: new Histogram(),
   };
   readonly #heartbeatMs: number;
-  readonly #channels = new ChannelMap<Subscriber>();
-  /** Channels the broker is still starting to listen to (not counted yet). */
-  readonly #watching = new Map<string, Promise<void>>();
+  readonly #channels: Subscriptions;
   readonly #subscribers = new Set<Subscriber>();
   /** Subscribers whose replay is in flight: live events wait there. */
   readonly #replays = new Replays();
   /** Open connections per client address. */
   readonly #perAddress = new Map<string, number>();
-  /** How many of the channels are per-connection `client:` channels. */
-  #clientChannels = 0;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   readonly #retryMs: number;
   readonly #lifetimes: Lifetimes;
-  /** Client tokens told to stop reconnecting, on this instance. */
-  readonly #stopped: StopList;
+  /** POST /disconnect across instances, and the stopped client tokens. */
+  readonly control: ControlPlane;
   #closed = false;
   #draining = false;
 
   constructor(options: HubOptions) {
     this.broker = options.broker;
+    this.#channels = new Subscriptions(this.broker);
     this.#heartbeatMs = options.heartbeatMs;
     this.#lifetimes = new Lifetimes(options.maxLifetimeMs ?? 0);
-    this.#stopped = new StopList(options.stopTtlMs ?? 3_600_000);
+    this.control = new ControlPlane(this, this.broker, options.stopTtlMs ?? 3_600_000);
     this.#retryMs = options.retryMs ?? 2000;
   }
 
@@ -105,7 +101,7 @@ export class Hub {
     await this.broker.start({
       deliver: (event) => this.dispatch(event),
       interrupted: (channels, lastEventId) => this.#interrupted(channels, lastEventId),
-      control: (command) => this.#apply(command),
+      control: (command) => this.control.apply(command),
     });
     if (this.#heartbeatMs > 0) {
       this.#heartbeat = setInterval(
@@ -122,7 +118,7 @@ export class Hub {
 
   /** Number of channels with at least one subscriber (not counting `client:` channels). */
   get channelCount(): number {
-    return this.#channels.size - this.#clientChannels;
+    return this.#channels.size;
   }
 
   /** Open connections from the client address `remote`. */
@@ -136,7 +132,7 @@ export class Hub {
    * is in place), so a count means that a publish from anywhere reaches them.
    */
   subscribers(channel: string): number {
-    return this.#watching.has(channel) ? 0 : this.#channels.count(channel);
+    return this.#channels.count(channel);
   }
 
   /**
@@ -145,9 +141,8 @@ export class Hub {
    * binding is in flight, waits for it. For "is this token connected?"
    * asked right after its stream opened.
    */
-  async settledSubscribers(channel: string): Promise<number> {
-    await this.#watching.get(channel)?.catch(() => {});
-    return this.subscribers(channel);
+  settledSubscribers(channel: string): Promise<number> {
+    return this.#channels.settledCount(channel);
   }
 
   /**
@@ -155,13 +150,7 @@ export class Hub {
    * /stats), leaving out the per-connection `client:` channels.
    */
   stats(): [string, number][] {
-    const out: [string, number][] = [];
-    for (const name of this.#channels.names()) {
-      if (!isClientChannel(name) && !this.#watching.has(name)) {
-        out.push([name, this.#channels.count(name)]);
-      }
-    }
-    return out;
+    return this.#channels.stats();
   }
 
   /**
@@ -185,12 +174,7 @@ export class Hub {
       this.#perAddress.set(sub.remote, this.connectionsFrom(sub.remote) + 1);
     }
     this.#lifetimes.start(sub);
-    for (const channel of sub.channels) {
-      if (this.#channels.add(channel, sub)) {
-        if (isClientChannel(channel)) this.#clientChannels++;
-        this.#watch(channel);
-      }
-    }
+    this.#channels.add(sub);
     log.debug("connect {id} channels={channels} lastEventId={lastEventId}", {
       id: sub.id,
       channels: sub.channels,
@@ -204,7 +188,7 @@ export class Hub {
         channels: replayChannels,
         broker: this.broker,
         isOpen: () => this.#subscribers.has(sub),
-        after: Promise.all(replayChannels.map((c) => this.#watching.get(c))),
+        after: this.#channels.watched(replayChannels),
       });
     }
   }
@@ -228,13 +212,8 @@ export class Hub {
         delivered += this.#write(sub, event, bytes);
       }
     } else {
-      const seen = new Set<Subscriber>();
-      for (const channel of channels) {
-        for (const sub of this.#channels.members(channel)) {
-          if (seen.has(sub)) continue;
-          seen.add(sub);
-          delivered += this.#write(sub, event, bytes);
-        }
+      for (const sub of this.#channels.eachMember(channels)) {
+        delivered += this.#write(sub, event, bytes);
       }
     }
     this.counters.delivered += delivered;
@@ -252,36 +231,16 @@ export class Hub {
     channels: readonly string[],
     render: (sub: Subscriber) => Uint8Array | undefined,
   ): number {
-    const seen = new Set<Subscriber>();
     let delivered = 0;
-    for (const channel of channels) {
-      for (const sub of this.#channels.members(channel)) {
-        if (seen.has(sub)) continue;
-        seen.add(sub);
-        const bytes = render(sub);
-        if (bytes) {
-          sub.write(bytes);
-          delivered++;
-        }
+    for (const sub of this.#channels.eachMember(channels)) {
+      const bytes = render(sub);
+      if (bytes) {
+        sub.write(bytes);
+        delivered++;
       }
     }
     this.counters.delivered += delivered;
     return delivered;
-  }
-
-  /**
-   * Carries out `command` on this instance and hands it to every other one
-   * (POST /disconnect); returns how many streams this instance closed.
-   */
-  async control(command: Control): Promise<number> {
-    const closed = this.#apply(command);
-    await this.broker.broadcast(command);
-    return closed;
-  }
-
-  /** Whether `client` was told to stop, here or (through the broker) on another instance. */
-  async isStopped(client: string): Promise<boolean> {
-    return this.#stopped.has(client) || await this.broker.isStopped(client);
   }
 
   /** Closes the subscribers `select` picks; returns how many. */
@@ -339,54 +298,22 @@ export class Hub {
     }
     this.#replays.delete(sub);
     this.#lifetimes.stop(sub);
-    for (const channel of sub.channels) {
-      if (this.#channels.delete(channel, sub)) {
-        if (isClientChannel(channel)) this.#clientChannels--;
-        this.#watching.delete(channel);
-        this.broker.unwatch(channel);
-      }
-    }
+    this.#channels.remove(sub);
     this.counters.closed[reason]++;
     log.debug("disconnect {id} reason={reason}", { id: sub.id, reason });
-  }
-
-  /** Asks the broker for `channel`'s events; counts it once they flow. */
-  #watch(channel: string): void {
-    const pending = this.broker.watch(channel);
-    if (!pending) return;
-    this.#watching.set(channel, pending);
-    pending.finally(() => {
-      if (this.#watching.get(channel) === pending) this.#watching.delete(channel);
-    });
-  }
-
-  /** Closes the streams a control command names and records its stop. */
-  #apply(command: Control): number {
-    const targets = [
-      ...(command.client !== undefined ? [CLIENT_PREFIX + command.client] : []),
-      ...(command.channel !== undefined ? [command.channel] : []),
-    ];
-    if (command.client !== undefined && command.stopMs !== undefined) {
-      this.#stopped.add(command.client, command.stopMs);
-    }
-    if (targets.length === 0) return 0;
-    return this.disconnect((sub) => targets.some((t) => sub.channels.includes(t)));
   }
 
   /** Tells the subscribers of `channels` that events may have been lost. */
   #interrupted(channels: readonly string[], lastEventId: string | undefined): void {
     const gap = encodeGap({ reason: "interrupted", channels }, lastEventId);
-    const told = new Set<Subscriber>();
-    for (const channel of channels) {
-      for (const sub of this.#channels.members(channel)) {
-        if (told.has(sub)) continue;
-        told.add(sub);
-        sub.write(gap);
-      }
+    let told = 0;
+    for (const sub of this.#channels.eachMember(channels)) {
+      sub.write(gap);
+      told++;
     }
-    if (told.size > 0) {
-      log.warning("told {n} streams on {channels} that events may be lost", {
-        n: told.size,
+    if (told > 0) {
+      log.warning("told {told} streams on {channels} channels that events may be lost", {
+        told,
         channels: channels.length,
       });
     }

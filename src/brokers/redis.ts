@@ -41,6 +41,9 @@ import { compareIds, parseId } from "../ids.ts";
 import type { Broker, BrokerSink, Control, PublishResult } from "./broker.ts";
 import { Echoes } from "./echoes.ts";
 import { redactUrl } from "./redact.ts";
+import { mergeById, parseEnvelope, type StreamEntry, toEvent, wasEvicted } from "./redis_codec.ts";
+import { type RedisKeys, redisKeys } from "./redis_keys.ts";
+import { FLOOR_SCRIPT, PUBLISH_SCRIPT } from "./redis_scripts.ts";
 import { rawPayloadReader, type RedisFormat } from "./tornado_payload.ts";
 
 const log = getLogger(["sse-hub", "redis"]);
@@ -51,93 +54,6 @@ const ECHO_TIMEOUT_MS = 2000;
 const COMMAND_TIMEOUT_MS = 3000;
 /** Pause between catch-up attempts while Redis is still coming back. */
 const RECOVER_RETRY_MS = 200;
-
-/** The Redis keys and channels sse-hub uses, under `prefix`. */
-export interface RedisKeys {
-  /** The history stream of an SSE channel. */
-  history(channel: string): string;
-  /** The pub/sub channel sse-hub's own events of an SSE channel travel on. */
-  events(channel: string): string;
-  /** What every {@linkcode RedisKeys.events} channel starts with. */
-  readonly eventsPrefix: string;
-  /** The pub/sub channel raw messages for an SSE channel come in on (cyclone-sse). */
-  raw(channel: string): string;
-  /** The last id handed out. */
-  readonly lastId: string;
-  /** The oldest id this Redis's data covers; a new floor means Redis lost its data. */
-  readonly floor: string;
-  /** Control commands between instances. */
-  readonly control: string;
-  /** A client token told to stop. */
-  stop(client: string): string;
-}
-
-/**
- * The key layout under `prefix`: each channel's keys carry the hash tag
- * `{<channel>}`, so a Redis Cluster keeps them in one slot.
- *
- * @example
- * ```ts
- * import { redisKeys } from "./redis.ts";
- * redisKeys("app:").history("news"); // "app:sse-hub:history:{news}"
- * ```
- */
-export function redisKeys(prefix: string): RedisKeys {
-  return {
-    history: (channel) => `${prefix}sse-hub:history:{${channel}}`,
-    events: (channel) => `${prefix}sse-hub:events:{${channel}}`,
-    eventsPrefix: `${prefix}sse-hub:events:{`,
-    raw: (channel) => `${prefix}${channel}`,
-    lastId: `${prefix}sse-hub:last-id`,
-    floor: `${prefix}sse-hub:floor`,
-    control: `${prefix}sse-hub:control`,
-    stop: (client) => `${prefix}sse-hub:stop:${client}`,
-  };
-}
-
-// The id: Redis's clock in ms, or the last id's ms with the next sequence
-// number when the clock has not moved past it.
-const NEXT_ID = `
-local t = redis.call('TIME')
-local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local seq = 0
-local last = redis.call('GET', KEYS[1])
-if last then
-  local dash = string.find(last, '-', 1, true)
-  local lms = tonumber(string.sub(last, 1, dash - 1))
-  if ms <= lms then
-    ms = lms
-    seq = tonumber(string.sub(last, dash + 1)) + 1
-  end
-end
-local id = string.format('%d-%d', ms, seq)
-`;
-
-// KEYS: last id, floor, then per channel: history stream, events channel.
-// ARGV: max length, min id ("" = no TTL), channels (JSON), event ("" = none), data,
-// retry ("" = none; it follows the id on the envelope's first line, field r).
-const PUBLISH_SCRIPT = `${NEXT_ID}
-redis.call('SET', KEYS[1], id)
-redis.call('SET', KEYS[2], id, 'NX')
-local head, extra = id, {}
-if ARGV[6] ~= '' then head, extra = id .. ' ' .. ARGV[6], { 'r', ARGV[6] } end
-local envelope = head .. '\\n' .. ARGV[3] .. '\\n' .. ARGV[4] .. '\\n' .. ARGV[5]
-for i = 3, #KEYS, 2 do
-  redis.call('XADD', KEYS[i], 'MAXLEN', '~', ARGV[1], id, 'c', ARGV[3], 'e', ARGV[4], 'd', ARGV[5], unpack(extra))
-  if ARGV[2] ~= '' then redis.call('XTRIM', KEYS[i], 'MINID', '~', ARGV[2]) end
-  redis.call('PUBLISH', KEYS[i + 1], envelope)
-end
-return id
-`;
-
-// KEYS: floor, last id. Sets the floor when Redis has none (fresh, or lost
-// its data) and returns { floor, last id or false }.
-const FLOOR_SCRIPT = `
-local t = redis.call('TIME')
-local id = string.format('%d-0', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
-redis.call('SET', KEYS[1], id, 'NX')
-return { redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2]) }
-`;
 
 /** Options for {@linkcode RedisBroker}. */
 export interface RedisBrokerOptions {
@@ -153,7 +69,6 @@ export interface RedisBrokerOptions {
   readonly format?: RedisFormat;
 }
 
-type StreamEntry = [id: string, fields: string[]];
 type ExecResult = [Error | null, unknown][];
 
 /** The commands this broker defines on its connection. */
@@ -184,6 +99,8 @@ export class RedisBroker implements Broker {
   #queued: HubEvent[] | undefined;
   /** Bumped on every reconnect, so a stale catch-up gives up. */
   #generation = 0;
+  /** The generation whose catch-up is running, if any. */
+  #recovering = -1;
   #closed = false;
   readonly #outage = { since: 0, refused: 0, replaysFailed: 0 };
 
@@ -434,6 +351,9 @@ export class RedisBroker implements Broker {
     if (this.#queued === undefined || this.#closed) return;
     if (this.#commands.status !== "ready" || this.#subscriber.status !== "ready") return;
     const generation = this.#generation;
+    // Both connections' "ready" call this: one catch-up per reconnect.
+    if (this.#recovering === generation) return;
+    this.#recovering = generation;
     let caughtUp = 0;
     for (;;) {
       if (generation !== this.#generation || this.#closed) return;
@@ -502,72 +422,4 @@ export class RedisBroker implements Broker {
     });
     return { events: mergeById(lists), evicted };
   }
-}
-
-/** Lists of events in id order → one list in id order, each id once. */
-function mergeById(lists: readonly HubEvent[][]): HubEvent[] {
-  const all = lists.length === 1 ? [...lists[0]] : lists.flat();
-  if (lists.length > 1) all.sort((a, b) => compareIds(a.id!, b.id!));
-  return all.filter((event, i) => i === 0 || event.id !== all[i - 1].id);
-}
-
-/** `id[ retry] \n channels-json \n event \n data` → event; null if malformed. */
-function parseEnvelope(envelope: string): HubEvent | null {
-  const a = envelope.indexOf("\n");
-  const b = envelope.indexOf("\n", a + 1);
-  const c = envelope.indexOf("\n", b + 1);
-  if (a < 0 || b < 0 || c < 0) return null;
-  const [id, retry] = envelope.slice(0, a).split(" ");
-  const parsed = parseId(id);
-  let channels: unknown;
-  try {
-    channels = JSON.parse(envelope.slice(a + 1, b));
-  } catch {
-    return null;
-  }
-  if (!parsed || !Array.isArray(channels)) return null;
-  const event = envelope.slice(b + 1, c) || undefined;
-  const data = envelope.slice(c + 1);
-  return createEvent({ channels, event, data, retry: toRetry(retry) }, id, parsed.ms);
-}
-
-/** A stream entry (fields c, e, d, and r when the event has a retry) → event. */
-function toEvent([id, fields]: StreamEntry): HubEvent {
-  const values: Record<string, string> = {};
-  for (let i = 0; i + 1 < fields.length; i += 2) values[fields[i]] = fields[i + 1];
-  return createEvent(
-    {
-      channels: JSON.parse(values.c ?? "[]"),
-      event: values.e || undefined,
-      data: values.d ?? "",
-      retry: toRetry(values.r),
-    },
-    id,
-    parseId(id)?.ms,
-  );
-}
-
-/** A stored retry (whole milliseconds), or undefined when absent or malformed. */
-function toRetry(text: string | undefined): number | undefined {
-  return text !== undefined && /^\d+$/.test(text) ? Number(text) : undefined;
-}
-
-/**
- * Whether entries newer than `lastEventId` were removed from a stream.
- * Trimming removes from the head, so that is the case when the stream was
- * trimmed (`entries-added` > `length`) and the id is older than the first
- * entry kept, or when `XDEL` removed an entry newer than the id.
- */
-function wasEvicted(info: unknown[], lastEventId: string): boolean {
-  const older = (id: string | undefined) =>
-    id !== undefined && parseId(id) !== null && compareIds(lastEventId, id) < 0;
-  const trimmed = Number(field(info, "entries-added")) > Number(field(info, "length"));
-  return (trimmed && older(field(info, "recorded-first-entry-id"))) ||
-    older(field(info, "max-deleted-entry-id"));
-}
-
-/** A field of a Redis `XINFO STREAM` reply (a flat key, value list). */
-function field(info: unknown[], name: string): string | undefined {
-  const at = info.indexOf(name);
-  return at >= 0 ? String(info[at + 1]) : undefined;
 }

@@ -51,7 +51,7 @@ export async function disconnect(
   }
   const stopped = stop && client !== undefined;
   // Every instance closes its own streams; the count is this instance's.
-  const count = await hub.control({
+  const count = await hub.control.run({
     client,
     channel,
     stopMs: stopped ? config.stopTtlMs : undefined,

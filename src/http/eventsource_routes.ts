@@ -123,7 +123,7 @@ async function listen(c: RouteContext, token: string): Promise<Response> {
   checkConnectionLimits(hub, config, remote);
   const channel = tokenChannel(token);
   // A token told to stop by POST /disconnect {"stop": true} stays refused.
-  if (await hub.isStopped(token)) return new Response(null, { status: 204 });
+  if (await hub.control.isStopped(token)) return new Response(null, { status: 204 });
   // "Already connected" is what THIS instance holds: another instance's
   // listener on the same token is not seen (the library is one process).
   // Two polls whose requests overlap until their streams attach may both
@@ -188,7 +188,7 @@ async function act(c: RouteContext, action: string, token: string): Promise<Resp
     // The body's lines become data: lines (encodeEvent splits them).
     await c.hub.publish({ channels: [channel], event: PING_EVENT, data: await bodyText(c) });
   } else {
-    await c.hub.control({ client: token });
+    await c.hub.control.run({ client: token });
   }
   return new Response(null, { status: 200, headers: { accept: STRING_EVENT_TYPE } });
 }

@@ -137,7 +137,7 @@ export async function subscribe(
   await auth?.authorize(request, url, channels);
   const lastId = lastEventId(request, url);
   const client = clientToken(url, tokens);
-  if (client && !client.fresh && await hub.isStopped(client.token)) {
+  if (client && !client.fresh && await hub.control.isStopped(client.token)) {
     return new Response(null, { status: 204 });
   }
   const preamble = encodePreamble(config.retryMs, "sse-hub");

@@ -1,0 +1,51 @@
+/**
+ * Where sse-hub keeps things in Redis. Each SSE channel's history stream and
+ * events channel carry the hash tag `{<channel>}`, so a Redis Cluster keeps
+ * them in one slot and one script can touch both; docs/scaling.md has the
+ * whole layout.
+ *
+ * @module
+ */
+
+/** The Redis keys and channels sse-hub uses, under `prefix`. */
+export interface RedisKeys {
+  /** The history stream of an SSE channel. */
+  history(channel: string): string;
+  /** The pub/sub channel sse-hub's own events of an SSE channel travel on. */
+  events(channel: string): string;
+  /** What every {@linkcode RedisKeys.events} channel starts with. */
+  readonly eventsPrefix: string;
+  /** The pub/sub channel raw messages for an SSE channel come in on (cyclone-sse). */
+  raw(channel: string): string;
+  /** The last id handed out. */
+  readonly lastId: string;
+  /** The oldest id this Redis's data covers; a new floor means Redis lost its data. */
+  readonly floor: string;
+  /** Control commands between instances. */
+  readonly control: string;
+  /** A client token told to stop. */
+  stop(client: string): string;
+}
+
+/**
+ * The key layout under `prefix`: each channel's keys carry the hash tag
+ * `{<channel>}`, so a Redis Cluster keeps them in one slot.
+ *
+ * @example
+ * ```ts
+ * import { redisKeys } from "./redis_keys.ts";
+ * redisKeys("app:").history("news"); // "app:sse-hub:history:{news}"
+ * ```
+ */
+export function redisKeys(prefix: string): RedisKeys {
+  return {
+    history: (channel) => `${prefix}sse-hub:history:{${channel}}`,
+    events: (channel) => `${prefix}sse-hub:events:{${channel}}`,
+    eventsPrefix: `${prefix}sse-hub:events:{`,
+    raw: (channel) => `${prefix}${channel}`,
+    lastId: `${prefix}sse-hub:last-id`,
+    floor: `${prefix}sse-hub:floor`,
+    control: `${prefix}sse-hub:control`,
+    stop: (client) => `${prefix}sse-hub:stop:${client}`,
+  };
+}

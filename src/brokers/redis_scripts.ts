@@ -1,0 +1,56 @@
+/**
+ * The Lua scripts the Redis broker runs. Ids come from Redis's own clock
+ * inside the script that stores the event, so one order covers every event
+ * of every channel, whichever instance published it.
+ *
+ * @module
+ */
+
+// The id: Redis's clock in ms, or the last id's ms with the next sequence
+// number when the clock has not moved past it.
+const NEXT_ID = `
+local t = redis.call('TIME')
+local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local seq = 0
+local last = redis.call('GET', KEYS[1])
+if last then
+  local dash = string.find(last, '-', 1, true)
+  local lms = tonumber(string.sub(last, 1, dash - 1))
+  if ms <= lms then
+    ms = lms
+    seq = tonumber(string.sub(last, dash + 1)) + 1
+  end
+end
+local id = string.format('%d-%d', ms, seq)
+`;
+
+/**
+ * Assigns an event its id, appends it to each channel's history stream and
+ * publishes it on each channel's events channel, in one atomic step.
+ */
+// KEYS: last id, floor, then per channel: history stream, events channel.
+// ARGV: max length, min id ("" = no TTL), channels (JSON), event ("" = none), data,
+// retry ("" = none; it follows the id on the envelope's first line, field r).
+export const PUBLISH_SCRIPT = `${NEXT_ID}
+redis.call('SET', KEYS[1], id)
+redis.call('SET', KEYS[2], id, 'NX')
+local head, extra = id, {}
+if ARGV[6] ~= '' then head, extra = id .. ' ' .. ARGV[6], { 'r', ARGV[6] } end
+local envelope = head .. '\\n' .. ARGV[3] .. '\\n' .. ARGV[4] .. '\\n' .. ARGV[5]
+for i = 3, #KEYS, 2 do
+  redis.call('XADD', KEYS[i], 'MAXLEN', '~', ARGV[1], id, 'c', ARGV[3], 'e', ARGV[4], 'd', ARGV[5], unpack(extra))
+  if ARGV[2] ~= '' then redis.call('XTRIM', KEYS[i], 'MINID', '~', ARGV[2]) end
+  redis.call('PUBLISH', KEYS[i + 1], envelope)
+end
+return id
+`;
+
+/** Reads (and on a fresh or wiped Redis, sets) the floor of Redis's data. */
+// KEYS: floor, last id. Sets the floor when Redis has none (fresh, or lost
+// its data) and returns { floor, last id or false }.
+export const FLOOR_SCRIPT = `
+local t = redis.call('TIME')
+local id = string.format('%d-0', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+redis.call('SET', KEYS[1], id, 'NX')
+return { redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2]) }
+`;
