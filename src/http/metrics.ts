@@ -12,6 +12,32 @@ import type { RouteContext } from "./context.ts";
 /** Channels labelled in `sse_hub_channel_subscribers`. */
 const TOP_CHANNELS = 20;
 
+/**
+ * The process's memory as gauges: resident set size, and what V8 holds.
+ * When RSS stays high after connections leave but the heap does not, the
+ * memory is kept by the allocator, not by live objects (docs/operations.md,
+ * "Memory after reconnect storms").
+ */
+function memoryFamilies(): string[] {
+  const memory = Deno.memoryUsage();
+  const gauge = (name: string, help: string, value: number) =>
+    family(name, "gauge", help, [`${name} ${value}`]);
+  return [
+    gauge("sse_hub_rss_bytes", "Resident set size of the process.", memory.rss),
+    gauge(
+      "sse_hub_heap_used_bytes",
+      "V8 heap in use: live objects and garbage not yet collected.",
+      memory.heapUsed,
+    ),
+    gauge("sse_hub_heap_total_bytes", "V8 heap reserved.", memory.heapTotal),
+    gauge(
+      "sse_hub_external_bytes",
+      "Memory outside the V8 heap held by JavaScript objects (buffers).",
+      memory.external,
+    ),
+  ];
+}
+
 /** The metrics route. */
 export function metrics({ hub, rejected }: RouteContext): Response {
   const c = hub.counters;
@@ -63,6 +89,7 @@ export function metrics({ hub, rejected }: RouteContext): Response {
       "From publish to the event written to every local subscriber.",
       c.publishToWrite.render("sse_hub_publish_to_write_seconds"),
     ),
+    ...memoryFamilies(),
   ].join("\n\n") + "\n";
   return new Response(body, {
     headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },

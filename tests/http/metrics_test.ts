@@ -54,3 +54,17 @@ Deno.test("/metrics labels only the 20 busiest channels", async () => {
   assertEquals(labelled.length, 20);
   assertEquals(m.get('sse_hub_channel_subscribers{channel="c24"}'), 2);
 });
+
+Deno.test("/metrics reports the process's resident memory and V8 heap", async () => {
+  await using t = await startTestServer();
+  const m = samples(await (await fetch(`${t.origin}/metrics`)).text());
+  const rss = m.get("sse_hub_rss_bytes")!;
+  const heapUsed = m.get("sse_hub_heap_used_bytes")!;
+  const heapTotal = m.get("sse_hub_heap_total_bytes")!;
+  // The server runs in this process: its figures are this process's.
+  const own = Deno.memoryUsage();
+  assert(Math.abs(rss - own.rss) < 64 * 1024 * 1024, `rss ${rss}, process ${own.rss}`);
+  assert(heapUsed > 0 && heapUsed <= heapTotal, `heap used ${heapUsed} of ${heapTotal}`);
+  assert(heapTotal < rss, `heap total ${heapTotal}, rss ${rss}`);
+  assert(m.get("sse_hub_external_bytes")! > 0);
+});
