@@ -66,7 +66,14 @@ export async function startServer(
   try {
     const address = { hostname: config.listen, port: config.port };
     listener = config.transport === "node"
-      ? await listenNode(app.handler, address)
+      ? await listenNode(app.handler, {
+        ...address,
+        timeouts: {
+          headerMs: config.headerTimeout,
+          bodyMs: config.bodyTimeout,
+          keepAliveMs: config.keepaliveTimeout,
+        },
+      })
       : listenServe(app.handler, { ...address, tls: readTls(config) });
   } catch (error) {
     await app.close();
