@@ -40,7 +40,7 @@ function fail(message: string): never {
 }
 
 /** A whole number ≥ `min` from `--name`, or exit 2 naming it. */
-function count(name: string, value: string, min: number): number {
+function count(name: string, value: string | undefined, min: number): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) {
     fail(`--${name} must be a whole number of at least ${min}, not "${value}"`);

@@ -79,7 +79,14 @@ export async function startServer(
   try {
     const address = { hostname: config.listen, port: config.port };
     listener = transport === "node"
-      ? await listenNode(app.handler, address)
+      ? await listenNode(app.handler, {
+        ...address,
+        timeouts: {
+          headerMs: config.headerTimeoutMs,
+          bodyMs: config.bodyTimeoutMs,
+          keepAliveMs: config.keepaliveTimeoutMs,
+        },
+      })
       : listenServe(app.handler, { ...address, tls: readTls(config) });
   } catch (error) {
     await app.close();

@@ -93,6 +93,13 @@ function checkTogether(config: Config): void {
   if (config.export === "graphite" && config.exportIntervalMs <= 0) {
     throw new ConfigError("--export-interval must be more than 0 seconds");
   }
+  for (const key of ["headerTimeoutMs", "bodyTimeoutMs", "keepaliveTimeoutMs"] as const) {
+    if (config[key] <= 0) {
+      const flag = `--${flagName(key)}`;
+      const example = OPTIONS[key].format!(OPTIONS[key].default);
+      throw new ConfigError(`${flag} must be more than 0 seconds, e.g. ${flag} ${example}`);
+    }
+  }
   if ((config.cert === "") !== (config.key === "")) {
     throw new ConfigError("--cert and --key go together: give both files for HTTPS, or neither");
   }

@@ -54,6 +54,12 @@ export interface Config {
   readonly cert: string;
   readonly key: string;
   readonly config: string;
+  /** Milliseconds a client has to send a request head. */
+  readonly headerTimeoutMs: number;
+  /** Milliseconds a client has to send a request body. */
+  readonly bodyTimeoutMs: number;
+  /** Milliseconds an idle keep-alive connection (not a stream) is kept. */
+  readonly keepaliveTimeoutMs: number;
   readonly historySize: number;
   /** Milliseconds; 0 keeps events until pushed out. */
   readonly historyTtlMs: number;
@@ -157,6 +163,26 @@ export const OPTIONS: Options = {
     help: "read options from this TOML or JSON file",
     default: "",
     valueName: "FILE",
+  }),
+  headerTimeoutMs: duration({
+    flag: "header-timeout",
+    help:
+      "close a connection whose request head has not all arrived after this long (--transport node)",
+    default: 10_000,
+    maxMs: 3_600_000,
+  }),
+  bodyTimeoutMs: duration({
+    flag: "body-timeout",
+    help: "answer 408 to a request body that has not all arrived after this long",
+    default: 30_000,
+    maxMs: 3_600_000,
+  }),
+  keepaliveTimeoutMs: duration({
+    flag: "keepalive-timeout",
+    help:
+      "close a keep-alive connection idle this long between requests (--transport node; streams never time out)",
+    default: 5_000,
+    maxMs: 3_600_000,
   }),
 
   // --- streams ---

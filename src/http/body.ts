@@ -5,7 +5,12 @@
  */
 
 import { concat } from "@std/bytes/concat";
-import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from "./errors.ts";
+import {
+  BadRequestError,
+  PayloadTooLargeError,
+  RequestTimeoutError,
+  UnsupportedMediaTypeError,
+} from "./errors.ts";
 
 /** A parsed body: JSON value or form fields. */
 export type ParsedBody =
@@ -19,33 +24,66 @@ export const BODY_TYPES = [
   "multipart/form-data",
 ] as const;
 
+/** What a request body may be: how large, and how long it may take to arrive. */
+export interface BodyLimits {
+  /** Most bytes; more get 413. */
+  readonly maxBytes: number;
+  /** Milliseconds from when reading starts until the body has all arrived; later gets 408. */
+  readonly timeoutMs: number;
+}
+
 /**
- * Reads at most `limit` bytes of the body, answering 413 past it (from
- * `Content-Length` when given, else while reading).
+ * Reads at most `maxBytes` of the body, answering 413 past it (from
+ * `Content-Length` when given, else while reading), and 408 when it has not
+ * all arrived within `timeoutMs` (a slow or unterminated body). On a timeout
+ * the body is let go, not cancelled, so that nothing tears the connection
+ * down before the 408 is written; the 408 says `Connection: close`, and
+ * `node:http` closes it after the answer. (Deno.serve cannot: while a read of
+ * the body is pending it keeps the connection until the client closes it;
+ * see docs/operations.md.)
  */
 export async function readBytes(
   request: Request,
-  limit: number,
+  { maxBytes, timeoutMs }: BodyLimits,
 ): Promise<Uint8Array<ArrayBuffer>> {
   const tooLarge = () =>
     new PayloadTooLargeError(
-      `request body is over ${limit} bytes; send a smaller message or raise --max-message-size`,
+      `request body is over ${maxBytes} bytes; send a smaller message or raise --max-message-size`,
     );
   const declared = Number(request.headers.get("content-length"));
-  if (declared > limit) throw tooLarge();
+  if (declared > maxBytes) throw tooLarge();
   if (!request.body) return new Uint8Array();
   const chunks: Uint8Array<ArrayBuffer>[] = [];
   let size = 0;
   const reader = request.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new RequestTimeoutError(
+          `request body did not all arrive within ${timeoutMs / 1000} s (--body-timeout); ` +
+            "send the whole body at once, or raise --body-timeout",
+        ),
+      );
+      // After the rejection, so that it wins the race against the pending
+      // read, which letting go rejects.
+      reader.releaseLock();
+    }, timeoutMs);
+  });
+  late.catch(() => {}); // raced below; not unhandled while a 413 cancels the body
+  try {
+    for (;;) {
+      const { done, value } = await Promise.race([reader.read(), late]);
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel().catch(() => {});
+        throw tooLarge();
+      }
+      chunks.push(value);
     }
-    chunks.push(value);
+  } finally {
+    clearTimeout(timer);
   }
   if (chunks.length === 1) return chunks[0];
   return concat(chunks);
@@ -117,12 +155,12 @@ function parseForm(text: string): URLSearchParams {
 }
 
 /**
- * Reads and parses a JSON, urlencoded or multipart body of at most `limit`
- * bytes. Other content types get 415, malformed bodies 400.
+ * Reads and parses a JSON, urlencoded or multipart body within `limits`
+ * (413, 408). Other content types get 415, malformed bodies 400.
  */
 export async function readBody(
   request: Request,
-  limit: number,
+  limits: BodyLimits,
 ): Promise<ParsedBody> {
   const contentType = request.headers.get("content-type") ?? "";
   const mediaType = contentType.split(";")[0].trim().toLowerCase();
@@ -138,7 +176,7 @@ export async function readBody(
       }`,
     );
   }
-  const bytes = await readBytes(request, limit);
+  const bytes = await readBytes(request, limits);
   if (isJson) {
     try {
       return { kind: "json", value: JSON.parse(decodeUtf8(bytes, "JSON")) };

@@ -40,7 +40,7 @@ function fields(body: Awaited<ReturnType<typeof readBody>>) {
 export async function disconnect(
   { request, config, hub }: RouteContext,
 ): Promise<Response> {
-  const body = await readBody(request, BODY_LIMIT);
+  const body = await readBody(request, { maxBytes: BODY_LIMIT, timeoutMs: config.bodyTimeoutMs });
   if (body.kind === "json" && (typeof body.value !== "object" || body.value === null)) {
     throw new BadRequestError('JSON body must be an object like {"client": "…"}');
   }

@@ -65,6 +65,16 @@ export class MethodNotAllowedError extends HttpError {
   }
 }
 
+/**
+ * 408: the request body did not arrive in time. The connection is closed
+ * after the answer: the rest of the body may still be on its way.
+ */
+export class RequestTimeoutError extends HttpError {
+  constructor(message: string) {
+    super(408, message, { connection: "close" });
+  }
+}
+
 /** 413: the body or message is larger than the configured limit. */
 export class PayloadTooLargeError extends HttpError {
   constructor(message: string) {

@@ -161,7 +161,10 @@ function checkPublisher({ request, config, rate, remote }: RouteContext): void {
 
 /** The raw body as text: at most --max-message-size bytes of UTF-8. */
 async function bodyText(c: RouteContext): Promise<string> {
-  const bytes = await readBytes(c.request, c.config.maxMessageSize);
+  const bytes = await readBytes(c.request, {
+    maxBytes: c.config.maxMessageSize,
+    timeoutMs: c.config.bodyTimeoutMs,
+  });
   try {
     return utf8.decode(bytes);
   } catch {

@@ -217,7 +217,9 @@ export async function publish(
   { request, config, hub, remote, rate, auth }: RouteContext,
 ): Promise<Response> {
   const limit = config.maxMessageSize * ESCAPE_FACTOR + BODY_OVERHEAD;
-  const fields = publishFields(await readBody(request, limit));
+  const fields = publishFields(
+    await readBody(request, { maxBytes: limit, timeoutMs: config.bodyTimeoutMs }),
+  );
   const key = offeredKey(request, fields.key);
   // With a publish key set, a JWT may stand in for it; its grant is checked
   // against the validated channels below. Anything else must be the key.

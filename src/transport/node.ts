@@ -191,10 +191,59 @@ async function writeResponse(response: Response, res: http.ServerResponse): Prom
   res.end(body);
 }
 
+/** How long `node:http` waits for slow clients, in milliseconds. */
+export interface NodeTimeouts {
+  /** From the connection (or the next request's first byte) to the end of the request head. */
+  readonly headerMs: number;
+  /** For the request body, after its head. */
+  readonly bodyMs: number;
+  /** Between requests on a keep-alive connection. */
+  readonly keepAliveMs: number;
+}
+
+/**
+ * The `node:http` server options for `timeouts`. `requestTimeout` counts from
+ * the request's start, so it is head and body together: a backstop while a
+ * route has not yet answered (the routes that read a body answer 408
+ * themselves, see `readBytes`). Both are checked every `connectionsCheckingInterval`
+ * over the requests still arriving only, so a short interval is cheap and
+ * keeps a timeout from overshooting by much (Node's default is 30 s).
+ * Requests that have all arrived, as every open stream has, are never timed
+ * out. The keep-alive timeout arms once a response has been sent; Deno's
+ * `node:http`, as Node's, closes the idle socket 1 s after it, the grace for
+ * a request the client sent just as it ran out.
+ */
+export function nodeServerOptions(timeouts: NodeTimeouts): http.ServerOptions {
+  const { headerMs, bodyMs, keepAliveMs } = timeouts;
+  return {
+    headersTimeout: headerMs,
+    requestTimeout: headerMs + bodyMs,
+    keepAliveTimeout: keepAliveMs,
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.min(headerMs, bodyMs) / 4)),
+  };
+}
+
+/**
+ * A body no route read (a POST to an unknown path, say) is read and dropped
+ * by `node:http` after the answer, so that the connection can serve the next
+ * request; but no timeout covers that: `requestTimeout` stops counting once
+ * the answer is sent, and each byte that arrives restarts the keep-alive
+ * timer (measured: a body trickling in after its 404 held the connection
+ * past 8 s with 500 ms timeouts). Give the rest of it `bodyMs`, then drop
+ * the connection.
+ */
+function boundUnreadBody(req: http.IncomingMessage, bodyMs: number): void {
+  if (req.complete) return;
+  const timer = setTimeout(() => req.socket.destroy(), bodyMs);
+  const done = () => clearTimeout(timer);
+  req.once("end", done);
+  req.socket.once("close", done);
+}
+
 /** Serves `handler` with `node:http` on `hostname:port`. */
 export async function listenNode(
   handler: Handler,
-  options: { hostname: string; port: number },
+  options: { hostname: string; port: number; timeouts: NodeTimeouts },
 ): Promise<Listener> {
   // node:http's listen throws a missing permission from a later tick, where
   // no caller can catch it: ask first, and fail here as Deno.serve would.
@@ -206,23 +255,22 @@ export async function listenNode(
   }
   const io = await IoYield.open();
   const flusher = new Flusher(() => io.wait());
-  const server = http.createServer(async (req, res) => {
+  const server = http.createServer(nodeServerOptions(options.timeouts), async (req, res) => {
     try {
       const response = await handler(toRequest(req, res), {
         remoteAddr: { hostname: req.socket.remoteAddress ?? "", port: req.socket.remotePort ?? 0 },
       });
       const intent = streamIntentOf(response);
       if (intent) writeStream(intent, response, res, flusher);
-      else await writeResponse(response, res);
+      else {
+        await writeResponse(response, res);
+        boundUnreadBody(req, options.timeouts.bodyMs);
+      }
     } catch {
       if (!res.headersSent) res.writeHead(500);
       res.end();
     }
   });
-  // SSE responses are long-lived: no timeouts on an open response.
-  server.requestTimeout = 0;
-  server.headersTimeout = 30_000;
-  server.keepAliveTimeout = 5_000;
   const finished = new Promise<void>((resolve) =>
     server.once("close", () => {
       io[Symbol.dispose]();

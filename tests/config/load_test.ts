@@ -130,6 +130,22 @@ Deno.test("bad values are errors naming the option and the value", () => {
   }
 });
 
+Deno.test("the slow-client timeouts default to 10 s, 30 s and 5 s, and 0 is an error naming the flag and an example", () => {
+  const config = serve({});
+  assertEquals(
+    [config.headerTimeoutMs, config.bodyTimeoutMs, config.keepaliveTimeoutMs],
+    [10_000, 30_000, 5_000],
+  );
+  for (const flag of ["--header-timeout", "--body-timeout", "--keepalive-timeout"]) {
+    assertThrows(
+      () => serve({ args: [flag, "0"] }),
+      ConfigError,
+      `${flag} must be more than 0 seconds, e.g. ${flag} `,
+    );
+  }
+  assertEquals(serve({ args: ["--body-timeout", "500ms"] }).bodyTimeoutMs, 500);
+});
+
 Deno.test("bad values from the environment and the file name their source", () => {
   assertThrows(() => serve({ env: { SSE_HUB_PORT: "x" } }), ConfigError, "SSE_HUB_PORT");
   assertThrows(
