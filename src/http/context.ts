@@ -11,7 +11,7 @@ import type { Config } from "../config/options.ts";
 import type { Hub } from "../hub.ts";
 import type { RejectedRequests } from "../metrics.ts";
 import type { RateLimiter } from "../rate_limit.ts";
-import type { SubscriberAuth } from "../subscriber_auth.ts";
+import type { SubscriberAuth } from "./subscriber_auth.ts";
 
 /** The app-wide services routes use, built once per app. */
 export interface Services {

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { checkPublishKey, offeredKey } from "../auth.ts";
+import { checkPublishKey, offeredKey } from "./auth.ts";
 import { BadRequestError } from "./errors.ts";
 import { readBody } from "./body.ts";
 import type { RouteContext } from "./context.ts";

@@ -16,7 +16,7 @@
  * @module
  */
 
-import { checkPublishKey, offeredKey } from "../auth.ts";
+import { checkPublishKey, offeredKey } from "./auth.ts";
 import { CLIENT_PREFIX, MAX_CHANNEL_LENGTH, validateChannel } from "../channels.ts";
 import { encodeComment } from "../encode.ts";
 import { ProtocolError } from "../errors.ts";

@@ -10,7 +10,7 @@ import type { Config } from "../config/options.ts";
 import type { Hub } from "../hub.ts";
 import { RejectedRequests } from "../metrics.ts";
 import { RateLimiter } from "../rate_limit.ts";
-import { SubscriberAuth } from "../subscriber_auth.ts";
+import { SubscriberAuth } from "./subscriber_auth.ts";
 import type { Route, RouteContext, Services } from "./context.ts";
 import { preflight, withCors } from "./cors.ts";
 import { disconnect } from "./disconnect.ts";

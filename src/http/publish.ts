@@ -6,7 +6,7 @@
  * @module
  */
 
-import { checkPublishKey, looksLikeJwt, offeredKey, timingSafeEqual } from "../auth.ts";
+import { checkPublishKey, looksLikeJwt, offeredKey, timingSafeEqual } from "./auth.ts";
 import { validateChannel } from "../channels.ts";
 import type { Config } from "../config/options.ts";
 import { assertSingleLine } from "../encode.ts";

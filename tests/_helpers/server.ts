@@ -104,7 +104,14 @@ export async function openSse(
   };
   const close = async () => {
     controller.abort();
-    await reader.cancel().catch(() => {});
+    // A cancel behind a read still waiting on the network can wait for it:
+    // give up after a second rather than hang the test that is closing.
+    let timer;
+    await Promise.race([
+      reader.cancel().catch(() => {}),
+      new Promise((resolve) => timer = setTimeout(resolve, 1000)),
+    ]);
+    clearTimeout(timer);
   };
   return {
     response,

@@ -280,10 +280,12 @@ test("after an outage, a channel's catch-up starts where this instance began lis
   await waitFor(async () => (await fetch(new URL("/healthz", pair.a.url))).status === 503, "503");
   await redis.start();
   await waitFor(
-    async () => (await fetch(new URL("/healthz", pair.a.url))).status === 200,
-    "recovery",
+    async () =>
+      (await fetch(new URL("/healthz", pair.a.url))).status === 200 &&
+      (await fetch(new URL("/healthz", pair.b.url))).status === 200,
+    "both instances caught up",
     15_000,
   );
-  await publishJson(pair.b.url.origin, { channel: "w", data: "after" });
+  assertEquals((await publishJson(pair.b.url.origin, { channel: "w", data: "after" })).status, 200);
   assertEquals((await sse.nextEvent(10_000)).data, "after");
 });

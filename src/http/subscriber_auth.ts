@@ -19,10 +19,10 @@
 
 import { getCookies } from "@std/http/cookie";
 import { errors, importSPKI, type JWTPayload, jwtVerify } from "jose";
-import { type ChannelPattern, compilePattern, matchesAny } from "./channel_patterns.ts";
-import type { Config } from "./config/options.ts";
-import { ConfigError } from "./errors.ts";
-import { ForbiddenError, UnauthorizedError } from "./http/errors.ts";
+import { type ChannelPattern, compilePattern, matchesAny } from "../channel_patterns.ts";
+import type { Config } from "../config/options.ts";
+import { ConfigError } from "../errors.ts";
+import { ForbiddenError, UnauthorizedError } from "./errors.ts";
 
 /** What a verified token allows. */
 export interface Grant {

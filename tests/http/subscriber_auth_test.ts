@@ -1,8 +1,8 @@
 import { assertEquals, assertStringIncludes, assertThrows } from "@std/assert";
 import { exportSPKI, generateKeyPair, SignJWT } from "jose";
-import { loadConfig } from "../src/config/load.ts";
-import { ConfigError } from "../src/errors.ts";
-import { startTestServer, type TestServer } from "./_helpers/server.ts";
+import { loadConfig } from "../../src/config/load.ts";
+import { ConfigError } from "../../src/errors.ts";
+import { startTestServer, type TestServer } from "../_helpers/server.ts";
 
 const SECRET = "a-long-enough-test-secret-for-hs256";
 

@@ -5,7 +5,7 @@
  */
 
 import { createHash, timingSafeEqual as cryptoTimingSafeEqual } from "node:crypto";
-import { UnauthorizedError } from "./http/errors.ts";
+import { UnauthorizedError } from "./errors.ts";
 
 /**
  * Compares two strings in time that does not depend on where they differ:
