@@ -3,7 +3,7 @@
  * and, with `--vs nchan`, against nginx's nchan on the same machine, and
  * prints the measurements as Markdown tables with sse-hub/nchan ratios.
  *
- *   deno task bench [--transport serve|node|both] [--scenario NAME] [--quick]
+ *   deno task bench [--transport serve|node|default|both|all] [--scenario NAME] [--quick]
  *                   [--vs nchan] [--json FILE]
  *
  * @module
@@ -14,7 +14,7 @@ import { pinSelf } from "./targets.ts";
 import { cyclone, type Metrics, oneChannel, type Scenario, slowSubscriber } from "./scenarios.ts";
 import { findNchan, SHIPPED_V8_FLAGS, startNchan, startSseHub, type Target } from "./targets.ts";
 
-const USAGE = `Usage: deno task bench [--transport serve|node|both] [--scenario NAME]
+const USAGE = `Usage: deno task bench [--transport serve|node|default|both|all] [--scenario NAME]
                        [--quick] [--vs nchan] [--json FILE]`;
 
 function fail(message: string): never {
@@ -40,8 +40,8 @@ if (flags.help) {
   console.log(USAGE);
   Deno.exit(0);
 }
-if (!["serve", "node", "both"].includes(flags.transport)) {
-  fail(`--transport must be serve, node or both, not "${flags.transport}"`);
+if (!["serve", "node", "default", "both", "all"].includes(flags.transport)) {
+  fail(`--transport must be serve, node, default, both or all, not "${flags.transport}"`);
 }
 if (flags.vs !== undefined && flags.vs !== "nchan") {
   fail(`--vs only knows nchan, not "${flags.vs}"`);
@@ -65,8 +65,12 @@ if (chosen.length === 0) {
 
 type Starter = () => Promise<Target>;
 const targets: [string, Starter][] = [];
-if (flags.transport !== "node") targets.push(["sse-hub serve", () => startSseHub("serve")]);
-if (flags.transport !== "serve") targets.push(["sse-hub node", () => startSseHub("node")]);
+const runs = (kind: string) =>
+  flags.transport === kind || flags.transport === "all" ||
+  (flags.transport === "both" && kind !== "default");
+if (runs("serve")) targets.push(["sse-hub serve", () => startSseHub("serve")]);
+if (runs("node")) targets.push(["sse-hub node", () => startSseHub("node")]);
+if (runs("default")) targets.push(["sse-hub default", () => startSseHub("default")]);
 if (flags.vs === "nchan") {
   const nchan = findNchan();
   if ("missing" in nchan) console.log(`\n> nchan skipped: ${nchan.missing}\n`);

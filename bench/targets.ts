@@ -107,7 +107,7 @@ export const SHIPPED_V8_FLAGS: string[] = denoJson.tasks.start.split(" ")
   .filter((arg) => arg.startsWith("--v8-flags="));
 
 /** Starts sse-hub with the given transport. */
-export async function startSseHub(transport: "serve" | "node"): Promise<Target> {
+export async function startSseHub(transport: "serve" | "node" | "default"): Promise<Target> {
   const port = freePort();
   const [cmd, ...args] = pinned([
     Deno.execPath(),
@@ -117,8 +117,8 @@ export async function startSseHub(transport: "serve" | "node"): Promise<Target> 
     `${ROOT}main.ts`,
     "--port",
     String(port),
-    "--transport",
-    transport,
+    // "default": no --transport, as `deno task start` and the binary run it.
+    ...(transport === "default" ? [] : ["--transport", transport]),
     "--heartbeat",
     "0",
     "--log-level",
