@@ -18,6 +18,9 @@ export function isClientChannel(channel: string): boolean {
   return channel.startsWith(CLIENT_PREFIX);
 }
 
+/** Names sse-hub uses for its own keys and channels in a broker (`sse-hub:events:{news}`). */
+const RESERVED_PREFIX = "sse-hub:";
+
 /** Longest accepted channel name, in UTF-16 code units. */
 export const MAX_CHANNEL_LENGTH = 200;
 
@@ -53,6 +56,13 @@ export function validateChannel(name: string): string {
       `channel name ${
         JSON.stringify(name)
       } contains U+FFFD: the URL probably held bytes that are not UTF-8; percent-encode UTF-8`,
+    );
+  }
+  if (name.startsWith(RESERVED_PREFIX)) {
+    throw new ProtocolError(
+      `channel name ${
+        JSON.stringify(name)
+      } starts with "${RESERVED_PREFIX}", which sse-hub keeps for its own broker channels; rename it`,
     );
   }
   if (name.includes(",")) {

@@ -154,7 +154,7 @@ export class History {
     if (compareParsed(id, this.#newest) > 0) this.#newest = id;
     if (this.#size === 0) {
       for (const channel of event.channels) {
-        this.#log(channel).dropped = id;
+        markDropped(this.#log(channel), id);
         this.#rememberEmpty(channel);
       }
       return;
@@ -232,7 +232,7 @@ export class History {
   /** Drops `log`'s oldest entry. */
   #dropHead(channel: string, log: ChannelLog): void {
     const entry = log.entries[log.head++];
-    log.dropped = entry.id;
+    markDropped(log, entry.id);
     if (--entry.refs === 0) this.#release(entry);
     if (log.head === log.entries.length) {
       log.entries.length = 0;
@@ -286,11 +286,18 @@ export class History {
 
   /** Drops released entries from the global order once they outnumber the live ones. */
   #compactOrder(): void {
-    const held = this.#order.length - this.#orderHead;
-    if (held < 1024 || held < this.#liveEntries * 2) return;
+    // Compact once what was popped off the head, or released behind it,
+    // outweighs what is live.
+    const spent = this.#order.length - this.#liveEntries;
+    if (this.#order.length < 1024 || spent < this.#liveEntries) return;
     this.#order = this.#order.slice(this.#orderHead).filter((entry) => entry.refs > 0);
     this.#orderHead = 0;
   }
+}
+
+/** Records that `log` dropped `id`, keeping the newest such id (ids may arrive out of order). */
+function markDropped(log: ChannelLog, id: EventId): void {
+  if (!log.dropped || compareParsed(id, log.dropped) > 0) log.dropped = id;
 }
 
 /** Index of the first entry (from `from`) whose id is newer than `id`. */

@@ -100,7 +100,11 @@ export class Replays {
     // arrive while these are written, so drain until none are left.
     let start = 0;
     while (start < pending.length && isOpen()) {
-      const batch = pending.slice(start).filter((event) => isAfter(event, last));
+      const batch = pending.slice(start).filter((event) =>
+        // Only what the replay covered can be a duplicate of it.
+        !event.channels.some((c) => channels.includes(c)) ||
+        isAfter(event, last)
+      );
       start = pending.length;
       await writePaced(sub, batch, isOpen);
     }

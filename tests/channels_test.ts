@@ -25,3 +25,8 @@ Deno.test("control characters in a channel name are rejected", () => {
 Deno.test("more channels than the limit are rejected naming the limit", () => {
   assertThrows(() => parseChannelList(["a,b,c"], 2), ProtocolError, "at most 2");
 });
+
+Deno.test("channel names starting with sse-hub: are kept for sse-hub's own broker channels", () => {
+  assertThrows(() => validateChannel("sse-hub:events:{news}"), ProtocolError, "sse-hub:");
+  assertEquals(validateChannel("sse-hub-news"), "sse-hub-news");
+});

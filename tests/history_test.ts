@@ -157,3 +157,12 @@ Deno.test("ids that arrive slightly out of order are kept in id order", () => {
   history.append(createEvent({ channels: ["a"], data: "1" }, "101-0"));
   assertEquals(datas(history.since("100-0", ["a"]).events), ["1", "2"]);
 });
+
+Deno.test("an event that arrives late does not hide an eviction that came before it", () => {
+  const history = new History({ size: 2, floor });
+  for (const id of ["110-0", "120-0", "130-0"]) {
+    history.append(createEvent({ channels: ["a"], data: id }, id));
+  }
+  history.append(createEvent({ channels: ["a"], data: "late" }, "105-0"));
+  assertEquals(history.since("107-0", ["a"]).gaps, [{ reason: "evicted", channels: ["a"] }]);
+});

@@ -165,6 +165,20 @@ Deno.test("live events arriving during a slow replay follow it without duplicate
   hub.close();
 });
 
+Deno.test("live events of a channel left out of the replay are kept while it runs", async () => {
+  const broker = new SlowReplayBroker();
+  const hub = new Hub({ broker, heartbeatMs: 0 });
+  await hub.start();
+  const sub = new Recorder("1", ["a", "client:t"]);
+  const subscribed = hub.subscribe(sub, "1-0", ["a"]);
+  broker.deliver(createEvent({ channels: ["client:t"], data: "for you" }, "2-0"));
+  await new Promise((resolve) => setTimeout(resolve, 0)); // the replay has been asked for
+  broker.release({ events: [createEvent({ channels: ["a"], data: "a3" }, "3-0")] });
+  await subscribed;
+  assertEquals(sub.text.map((t) => t.split("\n")[0]), ["id: 3-0", "id: 2-0"]);
+  hub.close();
+});
+
 Deno.test("a replay that is not complete starts with a gap signal", async () => {
   const hub = await memoryHub(2);
   for (const data of ["1", "2", "3"]) await hub.publish({ channels: ["a"], data });

@@ -1,21 +1,22 @@
 /**
  * The AMQP broker (RabbitMQ): instances share events through an exchange.
  *
- * - `POST /publish` assigns the event its id here and publishes the data to
- *   the exchange (`--amqp-exchange`, type `--amqp-exchange-type`) with
- *   routing key = channel and the id in a header, through a confirm channel:
- *   a 200 means RabbitMQ has taken the message. Every instance stores the
- *   event under that same id.
+ * - `POST /publish` publishes the data to the exchange (`--amqp-exchange`,
+ *   type `--amqp-exchange-type`) with routing key = channel and a publish
+ *   token in a header, through a confirm channel: a 200 means RabbitMQ has
+ *   taken the message.
  * - Each instance consumes from its own exclusive, server-named queue, bound
  *   with the routing key of each channel it has local subscribers on (bound
  *   on the first, unbound after the last), so it only receives what it needs.
  * - A message published by any AMQP client with routing key `news` reaches
- *   the subscribers of `news`, its body verbatim as the data (cyclone-sse);
- *   such a message gets an id from the instance that receives it.
- * - RabbitMQ keeps no shared log, so each instance keeps its own per-channel
- *   history, complete from when it bound the channel's key: a replay asking
- *   for more than that gets an `unknown-id` gap, never a silent partial
- *   answer (docs/scaling.md).
+ *   the subscribers of `news`, its body verbatim as the data (cyclone-sse).
+ * - RabbitMQ keeps no shared log and messages from several publishers reach
+ *   each instance in its own order, so each instance stamps what it receives
+ *   with its own ids, in the order it delivers them: a replay on the same
+ *   instance is exact. Its ids carry its stamp (the sequence's low bits), so
+ *   a cursor from another instance is told `unknown-id`, never answered as if
+ *   complete; and its per-channel history is complete only from when it bound
+ *   the channel's key (docs/scaling.md).
  * - RabbitMQ down: publish answers 503; amqplib's recovery reconnects with
  *   backoff and {@linkcode AmqpBroker} re-declares, re-binds and resumes. The
  *   queue died with the connection, so the subscribers of the channels it
@@ -33,7 +34,7 @@ import amqp, {
   type RecoveringChannelModel,
 } from "amqplib";
 import { Buffer } from "node:buffer";
-import { UnavailableError } from "../errors.ts";
+import { ProtocolError, UnavailableError } from "../errors.ts";
 import { createEvent, type HubEvent, type Message } from "../event.ts";
 import { History, type Replay } from "../history.ts";
 import { type EventId, IdClock, parseId } from "../ids.ts";
@@ -43,14 +44,19 @@ import { redactUrl } from "./redact.ts";
 
 const log = getLogger(["sse-hub", "amqp"]);
 
-const ID_HEADER = "sse-hub-id";
+/** A publish's token: its echo, and the one delivery of its copies (one per channel). */
+const PUBLISH_HEADER = "sse-hub-publish";
 const CHANNELS_HEADER = "sse-hub-channels";
 const CONTROL_HEADER = "sse-hub-control";
 const RETRY_HEADER = "sse-hub-retry";
 /** Routing key of control messages between instances. */
 const CONTROL_KEY = "sse-hub.control";
 const ECHO_TIMEOUT_MS = 2000;
-/** Most ids remembered to deliver a multi-channel publish once. */
+/** AMQP's limit on a routing key (a short string). */
+const MAX_ROUTING_KEY_BYTES = 255;
+/** Sequence numbers are `n * STAMPS + stamp`: the low bits name the instance. */
+const STAMPS = 2 ** 20;
+/** Most publish tokens remembered to deliver a multi-channel publish once. */
 const MAX_SEEN = 10_000;
 
 /** Options for {@linkcode AmqpBroker}. */
@@ -72,12 +78,14 @@ export class AmqpBroker implements Broker {
   readonly #options: AmqpBrokerOptions;
   readonly #clock = new IdClock();
   readonly #history: History;
-  readonly #echoes = new Echoes(ECHO_TIMEOUT_MS);
+  readonly #echoes = new Echoes<PublishResult>(ECHO_TIMEOUT_MS, { delivered: 0 });
+  /** This instance's stamp in the ids it hands out. */
+  readonly #stamp = Math.floor(Math.random() * STAMPS);
   /** This instance, so that it skips its own control messages. */
   readonly #instance = crypto.randomUUID();
   /** Channels with local subscribers: the queue's bindings. */
   readonly #watched = new Set<string>();
-  /** Ids already delivered (a multi-channel publish is one message per channel). */
+  /** Publish tokens already delivered (a multi-channel publish is one message per channel). */
   readonly #seen = new Set<string>();
   #sink: BrokerSink | undefined;
   #model: RecoveringChannelModel | undefined;
@@ -93,7 +101,7 @@ export class AmqpBroker implements Broker {
       size: options.historySize,
       ttlMs: options.historyTtlMs,
       maxBytes: options.historyMaxBytes,
-      floor: this.#clock.floor(),
+      floor: this.#now(),
     });
   }
 
@@ -140,13 +148,13 @@ export class AmqpBroker implements Broker {
         "RabbitMQ is unavailable; the message was not published, retry later",
       );
     }
-    const id = this.#clock.next();
+    const token = crypto.randomUUID();
     const local = message.channels.some((c) => this.#watched.has(c)) ||
       this.#options.exchangeType === "fanout";
-    const echo = local ? this.#echoes.expect(id) : undefined;
+    const echo = local ? this.#echoes.expect(token) : undefined;
     const options = {
       headers: {
-        [ID_HEADER]: id,
+        [PUBLISH_HEADER]: token,
         [CHANNELS_HEADER]: JSON.stringify(message.channels),
         ...(message.retry === undefined ? {} : { [RETRY_HEADER]: message.retry }),
       },
@@ -161,16 +169,21 @@ export class AmqpBroker implements Broker {
       }
       await channel.waitForConfirms();
     } catch (error) {
-      this.#echoes.cancel(id);
+      this.#echoes.cancel(token);
       throw new UnavailableError(
         `RabbitMQ did not take the message: ${(error as Error).message}; retry later`,
       );
     }
-    return { id, delivered: echo ? await echo : 0 };
+    // The id is the one this instance stamped when the message came back.
+    return echo ? await echo : { delivered: 0 };
   }
 
   replay(channels: readonly string[], lastEventId: string): Promise<Replay> {
-    return Promise.resolve(this.#history.since(lastEventId, channels));
+    const replay = this.#history.since(lastEventId, channels);
+    const last = parseId(lastEventId);
+    if (!last || last.seq % STAMPS === this.#stamp) return Promise.resolve(replay);
+    // Another instance's id: its order is not this one's.
+    return Promise.resolve({ events: replay.events, gaps: [{ reason: "unknown-id", channels }] });
   }
 
   async watch(channel: string): Promise<void> {
@@ -181,6 +194,16 @@ export class AmqpBroker implements Broker {
       .catch((error: Error) =>
         log.warning("cannot bind {channel}: {error}", { channel, error: error.message })
       );
+  }
+
+  checkChannel(channel: string): void {
+    const bytes = new TextEncoder().encode(channel).byteLength;
+    if (bytes > MAX_ROUTING_KEY_BYTES) {
+      throw new ProtocolError(
+        `channel name ${JSON.stringify(channel.slice(0, 40) + "…")} is ${bytes} bytes of UTF-8; ` +
+          `with --broker amqp a channel is a routing key of at most ${MAX_ROUTING_KEY_BYTES} bytes`,
+      );
+    }
   }
 
   unwatch(channel: string): void {
@@ -248,26 +271,22 @@ export class AmqpBroker implements Broker {
     const headers = message.properties.headers ?? {};
     if (typeof headers[CONTROL_HEADER] === "string") return this.#onControl(message);
     const data = new TextDecoder().decode(message.content);
-    const given = typeof headers[ID_HEADER] === "string" ? parseId(headers[ID_HEADER]) : null;
+    const token = headers[PUBLISH_HEADER];
     let channels: string[] = [message.fields.routingKey];
     let type: string | undefined;
     let retry: number | undefined;
-    let id: string;
-    if (given) {
-      id = headers[ID_HEADER] as string;
-      if (this.#seen.has(id)) return;
-      this.#seen.add(id);
+    if (typeof token === "string") {
+      if (this.#seen.has(token)) return;
+      this.#seen.add(token);
       if (this.#seen.size > MAX_SEEN) this.#seen.delete(this.#seen.values().next().value!);
-      this.#clock.observe(given);
       channels = parseChannels(headers[CHANNELS_HEADER]) ?? channels;
       type = message.properties.type || undefined;
       retry = typeof headers[RETRY_HEADER] === "number" ? headers[RETRY_HEADER] : undefined;
-    } else {
-      id = this.#clock.next();
     }
+    const id = this.#nextId();
     let event: HubEvent;
     try {
-      event = createEvent({ channels, event: type, data, retry }, id, given?.ms);
+      event = createEvent({ channels, event: type, data, retry }, id);
     } catch (error) {
       log.warning("dropped an AMQP message: {error}", { error: (error as Error).message });
       return;
@@ -275,7 +294,7 @@ export class AmqpBroker implements Broker {
     this.#history.append(event);
     this.#lastDelivered = id;
     const delivered = this.#sink?.deliver(event) ?? 0;
-    if (given) this.#echoes.settle(id, delivered);
+    if (typeof token === "string") this.#echoes.settle(token, { id, delivered });
   }
 
   #onControl(message: ConsumeMessage): void {
@@ -287,9 +306,16 @@ export class AmqpBroker implements Broker {
     }
   }
 
-  /** An id for "now": history is complete from here on. */
+  /** The next id, stamped as this instance's. */
+  #nextId(): string {
+    const { ms, seq } = parseId(this.#clock.next())!;
+    return `${ms}-${seq * STAMPS + this.#stamp}`;
+  }
+
+  /** An id for "now", in stamped form: history is complete from here on. */
   #now(): EventId {
-    return this.#clock.floor();
+    const { ms, seq } = this.#clock.floor();
+    return { ms, seq: seq * STAMPS };
   }
 }
 

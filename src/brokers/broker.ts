@@ -69,6 +69,11 @@ export interface Broker {
   /** The hub's last local subscriber on `channel` left. */
   unwatch(channel: string): void;
   /**
+   * Throws a `ProtocolError` for a channel name this broker cannot carry
+   * (AMQP routing keys are at most 255 bytes); absent when every valid name works.
+   */
+  checkChannel?(channel: string): void;
+  /**
    * Hands `command` to every other instance (their sinks' `control`); with
    * `stopMs`, also records the stop where instances share state.
    */

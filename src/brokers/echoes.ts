@@ -8,7 +8,7 @@
  * @example
  * ```ts
  * import { Echoes } from "./echoes.ts";
- * const echoes = new Echoes(2000);
+ * const echoes = new Echoes(2000, 0);
  * echoes.settle("1-0", 3); // came back before the publish asked
  * await echoes.expect("1-0"); // 3
  * ```
@@ -17,48 +17,50 @@
  */
 
 /** Most early counts remembered (echoes that came back before anyone asked). */
-const MAX_EARLY = 1000;
+const MAX_EARLY = 10_000;
 
-/** Pending and early local-delivery counts, by key. */
-export class Echoes {
+/** Pending and early answers (local-delivery counts, say), by key. */
+export class Echoes<T> {
   readonly #timeoutMs: number;
-  readonly #waiting = new Map<string, (delivered: number) => void>();
-  readonly #early = new Map<string, number>();
+  readonly #fallback: T;
+  readonly #waiting = new Map<string, (answer: T) => void>();
+  readonly #early = new Map<string, T>();
 
-  /** `timeoutMs`: how long {@linkcode Echoes.expect} waits before it answers 0. */
-  constructor(timeoutMs: number) {
+  /** `timeoutMs`: how long {@linkcode Echoes.expect} waits before it answers `fallback`. */
+  constructor(timeoutMs: number, fallback: T) {
     this.#timeoutMs = timeoutMs;
+    this.#fallback = fallback;
   }
 
-  /** Resolves with the count settled for `key`, or 0 after the timeout. */
-  expect(key: string): Promise<number> {
+  /** Resolves with the answer settled for `key`, or the fallback after the timeout. */
+  expect(key: string): Promise<T> {
     const early = this.#early.get(key);
     if (early !== undefined) {
       this.#early.delete(key);
       return Promise.resolve(early);
     }
     return new Promise((resolve) => {
-      const timer = setTimeout(() => finish(0), this.#timeoutMs);
-      const finish = (delivered: number) => {
+      const timer = setTimeout(() => finish(this.#fallback), this.#timeoutMs);
+      const finish = (answer: T) => {
         clearTimeout(timer);
         this.#waiting.delete(key);
-        resolve(delivered);
+        resolve(answer);
       };
       this.#waiting.set(key, finish);
     });
   }
 
-  /** Records that `key` came back and reached `delivered` local subscribers. */
-  settle(key: string, delivered: number): void {
+  /** Records that `key` came back, with its answer. */
+  settle(key: string, answer: T): void {
     const waiting = this.#waiting.get(key);
-    if (waiting) return waiting(delivered);
-    this.#early.set(key, delivered);
+    if (waiting) return waiting(answer);
+    this.#early.set(key, answer);
     if (this.#early.size > MAX_EARLY) this.#early.delete(this.#early.keys().next().value!);
   }
 
-  /** Answers every pending wait with 0 (the broker is closing or the publish failed). */
+  /** Answers the wait for `key` (all, without one) with the fallback: closing, or failed. */
   cancel(key?: string): void {
-    if (key !== undefined) return this.#waiting.get(key)?.(0);
-    for (const finish of [...this.#waiting.values()]) finish(0);
+    if (key !== undefined) return this.#waiting.get(key)?.(this.#fallback);
+    for (const finish of [...this.#waiting.values()]) finish(this.#fallback);
   }
 }

@@ -84,7 +84,7 @@ export class RedisBroker implements Broker {
   readonly #keys: RedisKeys;
   readonly #commands: ScriptedRedis;
   readonly #subscriber: Redis;
-  readonly #echoes = new Echoes(ECHO_TIMEOUT_MS);
+  readonly #echoes = new Echoes(ECHO_TIMEOUT_MS, 0);
   readonly #readRaw: ReturnType<typeof rawPayloadReader>;
   #sink: BrokerSink | undefined;
   /** SSE channels with local subscribers. */
@@ -158,7 +158,8 @@ export class RedisBroker implements Broker {
       this.#onMessage(channel, message);
     });
     for (const connection of [this.#commands, this.#subscriber]) {
-      connection.on("error", (error: Error) => this.#down(error));
+      connection.on("error", (error: Error) => this.#down(error.message));
+      connection.on("close", () => this.#down("connection closed"));
     }
     this.#subscriber.on("close", () => {
       this.#queued ??= [];
@@ -202,9 +203,10 @@ export class RedisBroker implements Broker {
   }
 
   async replay(channels: readonly string[], lastEventId: string): Promise<Replay> {
-    if (this.#commands.status !== "ready") {
+    if (!this.ready) {
+      // While catching up, the history and the live events have not met yet.
       this.#outage.replaysFailed++;
-      throw new UnavailableError("Redis is unavailable; replay later");
+      throw new UnavailableError("Redis is unavailable or still catching up; replay later");
     }
     const last = parseId(lastEventId);
     const batch = this.#commands.multi().get(this.#keys.floor).get(this.#keys.lastId);
@@ -243,14 +245,15 @@ export class RedisBroker implements Broker {
   async watch(channel: string): Promise<void> {
     this.#watched.add(channel);
     try {
-      await this.#subscriber.subscribe(...this.#redisChannels(channel));
-      // Events up to this id came before this instance listened: a
-      // catch-up after an outage must not hand them to its subscribers.
+      // Events up to this id came before this instance listened: a catch-up
+      // after an outage must not hand them to its subscribers. Read before
+      // SUBSCRIBE, so that nothing falls between the two.
       const last = await this.#commands.get(this.#keys.lastId);
+      await this.#subscriber.subscribe(...this.#redisChannels(channel));
       if (last !== null && this.#watched.has(channel)) this.#watchedAfter.set(channel, last);
     } catch (error) {
       // In an outage: the catch-up subscribes again once Redis is back.
-      const level = this.#outage.since ? "debug" : "warning";
+      const level = this.#outage.since || this.#commands.status !== "ready" ? "debug" : "warning";
       log[level]("cannot subscribe to {channel}: {error}", {
         channel,
         error: (error as Error).message,
@@ -333,11 +336,11 @@ export class RedisBroker implements Broker {
     }
   }
 
-  #down(error: Error): void {
+  #down(reason: string): void {
     if (this.#outage.since !== 0 || this.#closed) return;
     this.#outage.since = Date.now();
-    log.warning("Redis is unreachable ({error}); publishing answers 503 until it is back", {
-      error: error.message,
+    log.warning("Redis is unreachable ({reason}); publishing answers 503 until it is back", {
+      reason,
     });
   }
 
@@ -348,8 +351,10 @@ export class RedisBroker implements Broker {
    * channels' subscribers instead.
    */
   async #recover(): Promise<void> {
-    if (this.#queued === undefined || this.#closed) return;
+    if (this.#closed) return;
     if (this.#commands.status !== "ready" || this.#subscriber.status !== "ready") return;
+    // Only the command connection was down: nothing to catch up.
+    if (this.#queued === undefined) return this.#endOutage(0);
     const generation = this.#generation;
     // Both connections' "ready" call this: one catch-up per reconnect.
     if (this.#recovering === generation) return;
@@ -385,9 +390,13 @@ export class RedisBroker implements Broker {
     const queued = this.#queued ?? [];
     this.#queued = undefined;
     for (const event of queued) this.#dispatch(event);
-    const seconds = this.#outage.since
-      ? ((Date.now() - this.#outage.since) / 1000).toFixed(1)
-      : "0";
+    this.#endOutage(caughtUp);
+  }
+
+  /** The one line that ends an outage, with its counts. */
+  #endOutage(caughtUp: number): void {
+    if (this.#outage.since === 0) return;
+    const seconds = ((Date.now() - this.#outage.since) / 1000).toFixed(1);
     const { refused, replaysFailed } = this.#outage;
     log.info(
       "Redis is back after {seconds} s: caught up {caughtUp} events; meanwhile refused {refused} publishes and {replaysFailed} replays",

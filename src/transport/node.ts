@@ -134,17 +134,21 @@ class NodeSubscriber implements Subscriber, Flushable {
  * connection closes before the response has been sent (the client went
  * away), as Deno.serve's does; a waiting long-poll listens to it.
  */
-function toRequest(req: http.IncomingMessage, res: http.ServerResponse): Request {
+function toRequest(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): { request: Request; release(): void } {
   const gone = new AbortController();
-  res.once("close", () => {
+  const onClose = () => {
     if (!res.writableFinished) gone.abort();
-  });
+  };
+  res.once("close", onClose);
   const headers = new Headers();
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
   const method = req.method ?? "GET";
   const hasBody = method !== "GET" && method !== "HEAD";
-  return new Request(`http://${headers.get("host") ?? "localhost"}${req.url ?? "/"}`, {
+  const request = new Request(`http://${headers.get("host") ?? "localhost"}${req.url ?? "/"}`, {
     method,
     headers,
     body: hasBody ? Readable.toWeb(req) as ReadableStream<Uint8Array> : null,
@@ -152,6 +156,10 @@ function toRequest(req: http.IncomingMessage, res: http.ServerResponse): Request
     // @ts-ignore: `duplex` is required by fetch for stream bodies but missing from Deno's RequestInit type
     duplex: "half",
   });
+  // A stream outlives its request: the listener would keep the controller,
+  // and through its signal the whole Request, for as long as the stream is
+  // open (about 2 KB a connection, measured).
+  return { request, release: () => res.removeListener("close", onClose) };
 }
 
 /**
@@ -257,12 +265,15 @@ export async function listenNode(
   const flusher = new Flusher(() => io.wait());
   const server = http.createServer(nodeServerOptions(options.timeouts), async (req, res) => {
     try {
-      const response = await handler(toRequest(req, res), {
+      const { request, release } = toRequest(req, res);
+      const response = await handler(request, {
         remoteAddr: { hostname: req.socket.remoteAddress ?? "", port: req.socket.remotePort ?? 0 },
       });
       const intent = streamIntentOf(response);
-      if (intent) writeStream(intent, response, res, flusher);
-      else {
+      if (intent) {
+        release();
+        writeStream(intent, response, res, flusher);
+      } else {
         await writeResponse(response, res);
         boundUnreadBody(req, options.timeouts.bodyMs);
       }

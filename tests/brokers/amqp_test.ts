@@ -1,4 +1,5 @@
 import { assert, assertEquals } from "@std/assert";
+import { compareIds } from "../../src/ids.ts";
 import amqp from "amqplib";
 import { Buffer } from "node:buffer";
 import {
@@ -91,22 +92,77 @@ Deno.test({
     );
 
     await t.step(
-      "a client reconnecting to an instance that was listening gets exactly what it missed, same ids",
+      "a client reconnecting to the same instance gets exactly what it missed",
       async () => {
         await using pair = await instances("t5");
         const { a, b } = pair;
-        await using watcher = await subscribeTo(b, "x");
-        let seen: string;
-        {
-          await using onA = await subscribeTo(a, "x");
-          seen = await publishOk(a.url.origin, "x", "e1");
-          assertEquals((await onA.nextEvent(15_000)).id, seen);
+        await using watcher = await subscribeTo(a, "x");
+        await publishOk(b.url.origin, "x", "e1");
+        const first = await watcher.nextEvent(15_000);
+        await publishOk(b.url.origin, "x", "e2");
+        const missed = await watcher.nextEvent(15_000);
+        assertEquals([first.data, missed.data], ["e1", "e2"]);
+        await using again = await openSse(`${a.url.href}?channels=x`, {
+          "last-event-id": first.id!,
+        });
+        const event = await again.nextEvent(15_000);
+        assertEquals([event.event, event.id, event.data], [undefined, missed.id, "e2"]);
+      },
+    );
+
+    await t.step(
+      "a cursor from another instance gets unknown-id, then what this instance holds",
+      async () => {
+        await using pair = await instances("t7");
+        const { a, b } = pair;
+        await using onA = await subscribeTo(a, "x");
+        await using onB = await subscribeTo(b, "x");
+        await publishOk(a.url.origin, "x", "e1");
+        const fromA = await onA.nextEvent(15_000);
+        await onB.nextEvent(15_000);
+        await using moved = await openSse(`${b.url.href}?channels=x`, {
+          "last-event-id": fromA.id!,
+        });
+        const gap = await moved.nextEvent(15_000);
+        assertEquals([gap.event, JSON.parse(gap.data!).reason], ["sse-hub.gap", "unknown-id"]);
+      },
+    );
+
+    await t.step(
+      "concurrent publishes on two instances each reach a subscriber once, in increasing ids",
+      async () => {
+        await using pair = await instances("t8");
+        const { a, b } = pair;
+        await using onA = await subscribeTo(a, "c");
+        await waitFor(async () => (await channelSubscribers(a, "c")) === 1, "subscription");
+        await Promise.all(
+          [a, b].flatMap((hub) =>
+            Array.from(
+              { length: 100 },
+              (_, i) => publishOk(hub.url.origin, "c", `${hub.url.port}-${i}`),
+            )
+          ),
+        );
+        const events = await onA.events(200, 15_000);
+        assertEquals(new Set(events.map((e) => e.data)).size, 200);
+        const ids = events.map((e) => e.id!);
+        for (let i = 1; i < ids.length; i++) {
+          assert(compareIds(ids[i - 1], ids[i]) < 0, `${ids[i - 1]} then ${ids[i]}`);
         }
-        const missed = await publishOk(a.url.origin, "x", "e2");
-        assertEquals((await watcher.events(2, 15_000)).map((e) => e.id), [seen, missed]);
-        await using onB = await openSse(`${b.url.href}?channels=x`, { "last-event-id": seen });
-        const event = await onB.nextEvent(15_000);
-        assertEquals([event.event, event.id, event.data], [undefined, missed, "e2"]);
+      },
+    );
+
+    await t.step(
+      "a channel name over AMQP's 255-byte routing key limit gets 400",
+      async () => {
+        await using pair = await instances("t9");
+        const long = "é".repeat(150);
+        const subscribe = await fetch(`${pair.a.url.href}?channels=${encodeURIComponent(long)}`);
+        assertEquals(subscribe.status, 400);
+        assert((await subscribe.json()).error.includes("255 bytes"));
+        const { status } = await publishJson(pair.a.url.origin, { channel: long, data: "x" });
+        assertEquals(status, 400);
+        await publishOk(pair.a.url.origin, "short", "the instance still works");
       },
     );
 
