@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import denoJson from "../deno.json" with { type: "json" };
 import { MAIN, runMain, spawnHub } from "./_helpers/process.ts";
+import { KUBERNETES_ENV } from "./_helpers/kubernetes.ts";
 
 /** Runs `deno run [permissions] main.ts …args` as a user would type it, with no prompt. */
 async function runWith(
@@ -101,17 +102,6 @@ Deno.test("an unknown key in the config file exits 2 naming the key and file", a
     await Deno.remove(file);
   }
 });
-
-/** The environment Kubernetes gives every pod for a Service named `sse-hub`. */
-const KUBERNETES_ENV = {
-  SSE_HUB_SERVICE_HOST: "10.96.0.12",
-  SSE_HUB_SERVICE_PORT: "8888",
-  SSE_HUB_PORT: "tcp://10.96.0.12:8888",
-  SSE_HUB_PORT_8888_TCP: "tcp://10.96.0.12:8888",
-  SSE_HUB_PORT_8888_TCP_PROTO: "tcp",
-  SSE_HUB_PORT_8888_TCP_ADDR: "10.96.0.12",
-  SSE_HUB_PORT_8888_TCP_PORT: "8888",
-};
 
 Deno.test("with a Kubernetes Service's SSE_HUB_* variables set the server starts and warns naming them", async () => {
   await using hub = await spawnHub([], { env: KUBERNETES_ENV });

@@ -33,6 +33,18 @@ export async function assertCrossInstanceDelivery(
   for (const sse of [onA, onB]) assertEquals((await sse.nextEvent(15_000)).data, "second");
 }
 
+/** Resolves once the server at `origin` lists `channel` in /stats (its broker delivers it). */
+async function waitForChannel(origin: string, channel: string): Promise<void> {
+  await waitFor(
+    async () => {
+      const stats: [string, number][] = await (await fetch(`${origin}/stats`)).json();
+      return stats.some(([name]) => name === channel);
+    },
+    `a subscription to ${channel} at ${origin}`,
+    15_000,
+  );
+}
+
 /** Two places to connect: instances of one broker, or the same server twice. */
 export interface Origins {
   /** Where the client first listens and events are published. */
@@ -95,14 +107,7 @@ export async function assertMultiChannelCursor({ first, second }: Origins): Prom
   }
   await publishOk(first, "c", "c2");
   await using sse = await openSse(`${second}/?channels=a,b`, { "last-event-id": last });
-  await waitFor(
-    async () => {
-      const stats: [string, number][] = await (await fetch(`${second}/stats`)).json();
-      return stats.some(([name]) => name === "b");
-    },
-    "the reconnected client's subscription",
-    15_000,
-  );
+  await waitForChannel(second, "b");
   await publishOk(first, "b", "b2");
   assertEquals((await sse.nextEvent(10_000)).data, "b2");
 }
@@ -115,14 +120,7 @@ export async function assertMultiChannelCursor({ first, second }: Origins): Prom
 export async function assertDisconnectEverywhere({ first, second }: Origins): Promise<void> {
   await using tab = await openSse(`${second}/?channels=news&client=new`);
   const token = await tab.clientToken(10_000);
-  await waitFor(
-    async () => {
-      const stats: [string, number][] = await (await fetch(`${second}/stats`)).json();
-      return stats.some(([name]) => name === "news");
-    },
-    "subscription",
-    15_000,
-  );
+  await waitForChannel(second, "news");
   const response = await fetch(`${first}/disconnect`, {
     method: "POST",
     headers: { "content-type": "application/json" },

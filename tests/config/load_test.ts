@@ -2,6 +2,7 @@ import { assertEquals, assertThrows } from "@std/assert";
 import { type Command, type ConfigSources, loadConfig } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/options.ts";
 import { ConfigError } from "../../src/errors.ts";
+import { KUBERNETES_ENV } from "../_helpers/kubernetes.ts";
 
 function serve(sources: Partial<ConfigSources>): Config {
   const command: Command = loadConfig({ args: [], env: {}, ...sources });
@@ -70,17 +71,6 @@ Deno.test("a config file that cannot be read or parsed is an error naming it", (
 Deno.test("an unknown flag is an error naming the flag", () => {
   assertThrows(() => serve({ args: ["--prot", "1"] }), ConfigError, "unknown option --prot");
 });
-
-/** The environment Kubernetes gives every pod for a Service named `sse-hub`. */
-const KUBERNETES_ENV = {
-  SSE_HUB_SERVICE_HOST: "10.96.0.12",
-  SSE_HUB_SERVICE_PORT: "8888",
-  SSE_HUB_PORT: "tcp://10.96.0.12:8888",
-  SSE_HUB_PORT_8888_TCP: "tcp://10.96.0.12:8888",
-  SSE_HUB_PORT_8888_TCP_PROTO: "tcp",
-  SSE_HUB_PORT_8888_TCP_ADDR: "10.96.0.12",
-  SSE_HUB_PORT_8888_TCP_PORT: "8888",
-};
 
 Deno.test("unknown SSE_HUB_ environment variables are ignored and listed for a warning", () => {
   const command = loadConfig({ args: [], env: { SSE_HUB_PROT: "1", SSE_HUB_HISTORY_SIZE: "5" } });
