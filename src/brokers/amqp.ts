@@ -40,6 +40,8 @@ import { History, type Replay } from "../history.ts";
 import { type EventId, IdClock, parseId } from "../ids.ts";
 import type { Broker, BrokerSink, Control, PublishResult } from "./broker.ts";
 import { Echoes } from "./echoes.ts";
+import { ExchangeMismatchError } from "./amqp_exchange.ts";
+import { Outage } from "./outage.ts";
 import { redactUrl } from "./redact.ts";
 
 const log = getLogger(["sse-hub", "amqp"]);
@@ -94,6 +96,7 @@ export class AmqpBroker implements Broker {
   /** The newest id delivered, for the gap event after an outage. */
   #lastDelivered: string | undefined;
   #interrupted = false;
+  readonly #outage = new Outage(log, "RabbitMQ");
 
   constructor(options: AmqpBrokerOptions) {
     this.#options = options;
@@ -135,15 +138,14 @@ export class AmqpBroker implements Broker {
     this.#model.on("disconnect", (error: Error) => {
       this.#channel = undefined;
       this.#interrupted = true;
-      log.warning("RabbitMQ connection lost ({error}); publishing answers 503 until it is back", {
-        error: error?.message,
-      });
+      this.#outage.begin(error?.message ?? "connection closed");
     });
   }
 
   async publish(message: Message): Promise<PublishResult> {
     const channel = this.#channel;
     if (!channel) {
+      this.#outage.refused++;
       throw new UnavailableError(
         "RabbitMQ is unavailable; the message was not published, retry later",
       );
@@ -263,7 +265,7 @@ export class AmqpBroker implements Broker {
       const channels = [...this.#watched];
       for (const name of channels) this.#history.coverFrom(name, now);
       if (channels.length > 0) this.#sink?.interrupted(channels, this.#lastDelivered);
-      log.info("RabbitMQ connection is back");
+      this.#outage.end(0);
     }
   }
 
@@ -317,40 +319,6 @@ export class AmqpBroker implements Broker {
     const { ms, seq } = this.#clock.floor();
     return { ms, seq: seq * STAMPS };
   }
-}
-
-/**
- * RabbitMQ refused to declare the exchange (406 PRECONDITION_FAILED): it
- * exists with other settings. The message names the setting and the option
- * that matches it, e.g. `RabbitMQ refused exchange "sse-cyclone-server": it
- * exists with durable=false; start with --amqp-exchange-durable false`.
- */
-export class ExchangeMismatchError extends Error {
-  constructor(exchange: string, serverMessage: string) {
-    super(describeMismatch(exchange, serverMessage));
-    this.name = "ExchangeMismatchError";
-  }
-}
-
-/** The options that set each exchange argument RabbitMQ compares. */
-const MISMATCH_OPTIONS: Readonly<Record<string, string>> = {
-  durable: "--amqp-exchange-durable",
-  type: "--amqp-exchange-type",
-};
-
-/**
- * RabbitMQ's `inequivalent arg 'durable' for exchange 'x' in vhost '/':
- * received 'true' but current is 'false'` → what to change.
- */
-export function describeMismatch(exchange: string, serverMessage: string): string {
-  const refused = `RabbitMQ refused exchange ${JSON.stringify(exchange)}`;
-  const match = /inequivalent arg '([^']+)'.*current is '([^']*)'/.exec(serverMessage);
-  const option = match ? MISMATCH_OPTIONS[match[1]] : undefined;
-  if (match && option) {
-    return `${refused}: it exists with ${match[1]}=${match[2]}; start with ${option} ${match[2]}`;
-  }
-  return `${refused}: it exists with other settings (${serverMessage}); ` +
-    "delete it in RabbitMQ or use another --amqp-exchange";
 }
 
 function parseChannels(header: unknown): string[] | undefined {

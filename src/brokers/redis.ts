@@ -40,8 +40,10 @@ import type { Gap, Replay } from "../history.ts";
 import { compareIds, parseId } from "../ids.ts";
 import type { Broker, BrokerSink, Control, PublishResult } from "./broker.ts";
 import { Echoes } from "./echoes.ts";
+import { Outage } from "./outage.ts";
 import { redactUrl } from "./redact.ts";
-import { mergeById, parseEnvelope, type StreamEntry, toEvent, wasEvicted } from "./redis_codec.ts";
+import { parseEnvelope } from "./redis_codec.ts";
+import { readHistory } from "./redis_history.ts";
 import { type RedisKeys, redisKeys } from "./redis_keys.ts";
 import { FLOOR_SCRIPT, PUBLISH_SCRIPT } from "./redis_scripts.ts";
 import { rawPayloadReader, type RedisFormat } from "./tornado_payload.ts";
@@ -68,8 +70,6 @@ export interface RedisBrokerOptions {
   /** How raw messages are read: verbatim (cyclone-sse) or tornado-sse arrays; default raw. */
   readonly format?: RedisFormat;
 }
-
-type ExecResult = [Error | null, unknown][];
 
 /** The commands this broker defines on its connection. */
 interface ScriptedRedis extends Redis {
@@ -102,7 +102,7 @@ export class RedisBroker implements Broker {
   /** The generation whose catch-up is running, if any. */
   #recovering = -1;
   #closed = false;
-  readonly #outage = { since: 0, refused: 0, replaysFailed: 0 };
+  readonly #outage = new Outage(log, "Redis");
 
   constructor(options: RedisBrokerOptions) {
     this.#options = options;
@@ -208,34 +208,19 @@ export class RedisBroker implements Broker {
       this.#outage.replaysFailed++;
       throw new UnavailableError("Redis is unavailable or still catching up; replay later");
     }
-    const last = parseId(lastEventId);
-    const batch = this.#commands.multi().get(this.#keys.floor).get(this.#keys.lastId);
-    for (const channel of channels) {
-      const key = this.#keys.history(channel);
-      batch.xrange(key, last ? `(${lastEventId}` : "-", "+").call("XINFO", "STREAM", key);
-    }
-    const results = (await batch.exec()) as ExecResult;
-    const [floor, newest] = [results[0][1] as string | null, results[1][1] as string | null];
-    const cutoff = this.#options.historyTtlMs > 0 ? Date.now() - this.#options.historyTtlMs : 0;
-    const lists: HubEvent[][] = [];
-    const evicted: string[] = [];
-    channels.forEach((channel, i) => {
-      const [[rangeError, entries], [, info]] = [results[2 + 2 * i], results[3 + 2 * i]];
-      if (rangeError) throw rangeError;
-      const events = (entries as StreamEntry[]).map(toEvent);
-      const fresh = events.filter((event) => event.publishedAt >= cutoff);
-      lists.push(fresh);
-      const expired = fresh.length < events.length;
-      if (last && (expired || (Array.isArray(info) && wasEvicted(info, lastEventId)))) {
-        evicted.push(channel);
-      }
-    });
-    const events = mergeById(lists);
+    const last = parseId(lastEventId) ? lastEventId : undefined;
+    const ttl = this.#options.historyTtlMs;
+    const { events, evicted, floor, newest } = await readHistory(
+      this.#commands,
+      this.#keys,
+      channels.map((channel) => ({ channel, after: last })),
+      ttl > 0 ? Date.now() - ttl : 0,
+    );
     if (!last) return { events, gaps: [{ reason: "invalid-id", channels }] };
-    if (floor === null || compareIds(lastEventId, floor) < 0) {
+    if (floor === null || compareIds(last, floor) < 0) {
       return { events, gaps: [{ reason: "unknown-id", channels }] };
     }
-    if (newest !== null && compareIds(lastEventId, newest) > 0) {
+    if (newest !== null && compareIds(last, newest) > 0) {
       return { events: [], gaps: [{ reason: "unknown-id", channels }] };
     }
     const gaps: Gap[] = evicted.length > 0 ? [{ reason: "evicted", channels: evicted }] : [];
@@ -253,7 +238,7 @@ export class RedisBroker implements Broker {
       if (last !== null && this.#watched.has(channel)) this.#watchedAfter.set(channel, last);
     } catch (error) {
       // In an outage: the catch-up subscribes again once Redis is back.
-      const level = this.#outage.since || this.#commands.status !== "ready" ? "debug" : "warning";
+      const level = this.#outage.active || this.#commands.status !== "ready" ? "debug" : "warning";
       log[level]("cannot subscribe to {channel}: {error}", {
         channel,
         error: (error as Error).message,
@@ -337,11 +322,7 @@ export class RedisBroker implements Broker {
   }
 
   #down(reason: string): void {
-    if (this.#outage.since !== 0 || this.#closed) return;
-    this.#outage.since = Date.now();
-    log.warning("Redis is unreachable ({reason}); publishing answers 503 until it is back", {
-      reason,
-    });
+    if (!this.#closed) this.#outage.begin(reason);
   }
 
   /**
@@ -354,7 +335,7 @@ export class RedisBroker implements Broker {
     if (this.#closed) return;
     if (this.#commands.status !== "ready" || this.#subscriber.status !== "ready") return;
     // Only the command connection was down: nothing to catch up.
-    if (this.#queued === undefined) return this.#endOutage(0);
+    if (this.#queued === undefined) return this.#outage.end(0);
     const generation = this.#generation;
     // Both connections' "ready" call this: one catch-up per reconnect.
     if (this.#recovering === generation) return;
@@ -390,19 +371,7 @@ export class RedisBroker implements Broker {
     const queued = this.#queued ?? [];
     this.#queued = undefined;
     for (const event of queued) this.#dispatch(event);
-    this.#endOutage(caughtUp);
-  }
-
-  /** The one line that ends an outage, with its counts. */
-  #endOutage(caughtUp: number): void {
-    if (this.#outage.since === 0) return;
-    const seconds = ((Date.now() - this.#outage.since) / 1000).toFixed(1);
-    const { refused, replaysFailed } = this.#outage;
-    log.info(
-      "Redis is back after {seconds} s: caught up {caughtUp} events; meanwhile refused {refused} publishes and {replaysFailed} replays",
-      { seconds, caughtUp, refused, replaysFailed },
-    );
-    Object.assign(this.#outage, { since: 0, refused: 0, replaysFailed: 0 });
+    this.#outage.end(caughtUp);
   }
 
   /** Every history event after `cursor` on `channels`, and the channels whose history lost some. */
@@ -411,24 +380,13 @@ export class RedisBroker implements Broker {
     cursor: string,
   ): Promise<{ events: HubEvent[]; evicted: string[] }> {
     if (channels.length === 0) return { events: [], evicted: [] };
-    const batch = this.#commands.multi();
-    const starts = channels.map((channel) => {
+    const reads = channels.map((channel) => {
       const after = this.#watchedAfter.get(channel);
-      return after !== undefined && compareIds(after, cursor) > 0 ? after : cursor;
+      return {
+        channel,
+        after: after !== undefined && compareIds(after, cursor) > 0 ? after : cursor,
+      };
     });
-    channels.forEach((channel, i) => {
-      const key = this.#keys.history(channel);
-      batch.xrange(key, `(${starts[i]}`, "+").call("XINFO", "STREAM", key);
-    });
-    const results = (await batch.exec()) as ExecResult;
-    const lists: HubEvent[][] = [];
-    const evicted: string[] = [];
-    channels.forEach((channel, i) => {
-      const [[error, entries], [, info]] = [results[2 * i], results[2 * i + 1]];
-      if (error) throw error;
-      lists.push((entries as StreamEntry[]).map(toEvent));
-      if (Array.isArray(info) && wasEvicted(info, starts[i])) evicted.push(channel);
-    });
-    return { events: mergeById(lists), evicted };
+    return await readHistory(this.#commands, this.#keys, reads);
   }
 }

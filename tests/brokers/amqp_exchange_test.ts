@@ -1,5 +1,5 @@
 import { assertEquals } from "@std/assert";
-import { describeMismatch } from "../../src/brokers/amqp.ts";
+import { describeMismatch } from "../../src/brokers/amqp_exchange.ts";
 
 const refusal = (arg: string, received: string, current: string) =>
   `Channel closed by server: 406 (PRECONDITION-FAILED) with message "PRECONDITION_FAILED - inequivalent arg '${arg}' for exchange 'x' in vhost '/': received '${received}' but current is '${current}'"`;
