@@ -92,6 +92,9 @@ function sizeOf(event: HubEvent): number {
   return event.bytes.byteLength + event.data.length * 2 + 200;
 }
 
+/** Most channels whose own coverage is remembered (an AMQP instance: every channel it bound). */
+const MAX_COVERAGES = 100_000;
+
 /** Most channels remembered after their last event went (to report their evictions). */
 const MAX_EMPTY_LOGS = 100_000;
 
@@ -101,7 +104,8 @@ export class History {
   readonly #ttlMs: number;
   readonly #maxBytes: number;
   readonly #now: () => number;
-  readonly #floor: EventId;
+  /** History is complete from here on for channels with no coverage of their own. */
+  #floor: EventId;
   /** Channels whose history starts later than the floor (watch start, outage). */
   readonly #coveredFrom = new Map<string, EventId>();
   readonly #logs = new Map<string, ChannelLog>();
@@ -143,7 +147,14 @@ export class History {
    * not catch up from, says so; older ids then get `unknown-id`.
    */
   coverFrom(channel: string, id: EventId): void {
+    this.#coveredFrom.delete(channel);
     this.#coveredFrom.set(channel, id);
+    if (this.#coveredFrom.size <= MAX_COVERAGES) return;
+    // Forget the oldest; what was forgotten counts as covered only from its
+    // start on, for every channel without coverage of its own.
+    const [oldest, from] = this.#coveredFrom.entries().next().value!;
+    this.#coveredFrom.delete(oldest);
+    if (compareParsed(from, this.#floor) > 0) this.#floor = from;
   }
 
   /** Appends an event to each of its channels' logs; out-of-order ids are placed in order. */

@@ -166,3 +166,15 @@ Deno.test("an event that arrives late does not hide an eviction that came before
   history.append(createEvent({ channels: ["a"], data: "late" }, "105-0"));
   assertEquals(history.since("107-0", ["a"]).gaps, [{ reason: "evicted", channels: ["a"] }]);
 });
+
+Deno.test("a forgotten channel coverage makes older ids unknown for uncovered channels, never complete", () => {
+  const history = new History({ size: 10, floor });
+  history.append(createEvent({ channels: ["x"], data: "newest" }, "999999-0"));
+  for (let i = 0; i <= 100_000; i++) history.coverFrom(`client:${i}`, { ms: 200 + i, seq: 0 });
+  // client:0's coverage (from 200) was forgotten: no channel is now complete before it.
+  assertEquals(history.since("150-0", ["client:0"]).gaps, [{
+    reason: "unknown-id",
+    channels: ["client:0"],
+  }]);
+  assertEquals(history.since("150-0", ["never-covered"]).gaps?.[0].reason, "unknown-id");
+});

@@ -33,7 +33,7 @@
 
 import { getLogger } from "@logtape/logtape";
 import { Redis } from "ioredis";
-import { isClientChannel } from "../channels.ts";
+import { CLIENT_PREFIX, isClientChannel } from "../channels.ts";
 import { UnavailableError } from "../errors.ts";
 import { createEvent, type HubEvent, type Message } from "../event.ts";
 import type { Gap, Replay } from "../history.ts";
@@ -54,6 +54,11 @@ const log = getLogger(["sse-hub", "redis"]);
 const ECHO_TIMEOUT_MS = 2000;
 /** How long one Redis command may take before it is failed. */
 const COMMAND_TIMEOUT_MS = 3000;
+/**
+ * How long a `client:` channel's stream lives after its last message. Tokens
+ * come and go with connections; their streams must not pile up in Redis.
+ */
+const CLIENT_HISTORY_MS = 3_600_000;
 /** Pause between catch-up attempts while Redis is still coming back. */
 const RECOVER_RETRY_MS = 200;
 
@@ -192,6 +197,8 @@ export class RedisBroker implements Broker {
         message.event ?? "",
         message.data,
         message.retry ?? "",
+        this.#keys.history(CLIENT_PREFIX).slice(0, -1),
+        CLIENT_HISTORY_MS,
       );
     } catch (error) {
       throw new UnavailableError(
@@ -223,7 +230,12 @@ export class RedisBroker implements Broker {
     if (newest !== null && compareIds(last, newest) > 0) {
       return { events: [], gaps: [{ reason: "unknown-id", channels }] };
     }
-    const gaps: Gap[] = evicted.length > 0 ? [{ reason: "evicted", channels: evicted }] : [];
+    // A client: channel's stream expires: past that, its history cannot tell.
+    const expired = parseId(last)!.ms < Date.now() - CLIENT_HISTORY_MS
+      ? channels.filter(isClientChannel)
+      : [];
+    const gaps: Gap[] = expired.length > 0 ? [{ reason: "unknown-id", channels: expired }] : [];
+    if (evicted.length > 0) gaps.push({ reason: "evicted", channels: evicted });
     return gaps.length > 0 ? { events, gaps } : { events };
   }
 

@@ -30,7 +30,8 @@ local id = string.format('%d-%d', ms, seq)
  */
 // KEYS: last id, floor, then per channel: history stream, events channel.
 // ARGV: max length, min id ("" = no TTL), channels (JSON), event ("" = none), data,
-// retry ("" = none; it follows the id on the envelope's first line, field r).
+// retry ("" = none; it follows the id on the envelope's first line, field r),
+// the history-key prefix of client: channels, and how long (ms) their streams live.
 export const PUBLISH_SCRIPT = `${NEXT_ID}
 redis.call('SET', KEYS[1], id)
 redis.call('SET', KEYS[2], id, 'NX')
@@ -40,6 +41,7 @@ local envelope = head .. '\\n' .. ARGV[3] .. '\\n' .. ARGV[4] .. '\\n' .. ARGV[5
 for i = 3, #KEYS, 2 do
   redis.call('XADD', KEYS[i], 'MAXLEN', '~', ARGV[1], id, 'c', ARGV[3], 'e', ARGV[4], 'd', ARGV[5], unpack(extra))
   if ARGV[2] ~= '' then redis.call('XTRIM', KEYS[i], 'MINID', '~', ARGV[2]) end
+  if string.sub(KEYS[i], 1, #ARGV[7]) == ARGV[7] then redis.call('PEXPIRE', KEYS[i], ARGV[8]) end
   redis.call('PUBLISH', KEYS[i + 1], envelope)
 end
 return id

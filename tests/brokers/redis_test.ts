@@ -200,6 +200,37 @@ test("a publish to client:TOKEN on one instance reaches that connection on anoth
   ]);
 });
 
+test("a client: channel's stream expires in Redis an hour after its last message; a channel's does not", async () => {
+  await using redis = await startRedis();
+  await using hub = await spawnHub(["--broker", "redis", "--redis-url", redis.url]);
+  await using tab = await openSse(`${hub.url.href}?channels=news&client=new`);
+  const token = await tab.clientToken();
+  for (const channel of [`client:${token}`, "news"]) {
+    assertEquals((await publishJson(hub.url.origin, { channel, data: "x" })).status, 200);
+  }
+  const ttl = Number(await redis.cli("PTTL", `sse-hub:history:{client:${token}}`));
+  assert(ttl > 3_500_000 && ttl <= 3_600_000, `PTTL ${ttl}`);
+  assertEquals(await redis.cli("PTTL", "sse-hub:history:{news}"), "-1");
+});
+
+test("an id older than a client: channel's stream lifetime gets unknown-id for that channel only", async () => {
+  await using redis = await startRedis();
+  await using hub = await spawnHub(["--broker", "redis", "--redis-url", redis.url]);
+  await using first = await openSse(`${hub.url.href}?channels=news&client=new`);
+  const token = await first.clientToken();
+  await redis.cli("SET", "sse-hub:floor", "1-0"); // as if Redis had held data for long
+  const old = `${Date.now() - 2 * 3_600_000}-0`;
+  await using again = await openSse(`${hub.url.href}?channels=news&client=${token}`, {
+    "last-event-id": old,
+  });
+  const gap = await again.nextEvent();
+  assertEquals(JSON.parse(gap.data!), {
+    reason: "unknown-id",
+    channels: [`client:${token}`],
+    lastEventId: old,
+  });
+});
+
 test("a quiet channel's events survive a busy one, replayed on the other instance", async () => {
   await using redis = await startRedis();
   await using pair = await twoInstances(redis);
