@@ -32,7 +32,7 @@
  */
 
 import { getLogger } from "@logtape/logtape";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { CLIENT_PREFIX, isClientChannel } from "../channels.ts";
 import { UnavailableError } from "../errors.ts";
 import { createEvent, type HubEvent, type Message } from "../event.ts";
@@ -45,15 +45,13 @@ import { redactUrl } from "./redact.ts";
 import { parseEnvelope } from "./redis_codec.ts";
 import { readHistory } from "./redis_history.ts";
 import { type RedisKeys, redisKeys } from "./redis_keys.ts";
-import { FLOOR_SCRIPT, PUBLISH_SCRIPT } from "./redis_scripts.ts";
+import { redisConnections, type ScriptedRedis } from "./redis_connections.ts";
 import { rawPayloadReader, type RedisFormat } from "./tornado_payload.ts";
 
 const log = getLogger(["sse-hub", "redis"]);
 
 /** How long a publish waits to see its own event come back to count local deliveries. */
 const ECHO_TIMEOUT_MS = 2000;
-/** How long one Redis command may take before it is failed. */
-const COMMAND_TIMEOUT_MS = 3000;
 /**
  * How long a `client:` channel's stream lives after its last message. Tokens
  * come and go with connections; their streams must not pile up in Redis.
@@ -74,12 +72,6 @@ export interface RedisBrokerOptions {
   readonly historyTtlMs: number;
   /** How raw messages are read: verbatim (cyclone-sse) or tornado-sse arrays; default raw. */
   readonly format?: RedisFormat;
-}
-
-/** The commands this broker defines on its connection. */
-interface ScriptedRedis extends Redis {
-  sseHubPublish(...args: (string | number)[]): Promise<string>;
-  sseHubFloor(floorKey: string, lastIdKey: string): Promise<[string, string | null]>;
 }
 
 /** Shares events and their per-channel history between instances through Redis. */
@@ -113,27 +105,7 @@ export class RedisBroker implements Broker {
     this.#options = options;
     this.#keys = redisKeys(options.prefix);
     this.#readRaw = rawPayloadReader(options.format ?? "raw");
-    const common = {
-      lazyConnect: true,
-      commandTimeout: COMMAND_TIMEOUT_MS,
-      retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000),
-      maxRetriesPerRequest: 0,
-    };
-    // Commands fail at once while disconnected (publish answers 503). The
-    // subscriber resubscribes itself after a reconnect, then catches up.
-    this.#commands = new Redis(options.url, {
-      ...common,
-      enableOfflineQueue: false,
-      connectionName: "sse-hub",
-    }) as ScriptedRedis;
-    this.#subscriber = new Redis(options.url, {
-      ...common,
-      enableOfflineQueue: true,
-      autoResubscribe: false,
-      connectionName: "sse-hub-subscriber",
-    });
-    this.#commands.defineCommand("sseHubPublish", { lua: PUBLISH_SCRIPT });
-    this.#commands.defineCommand("sseHubFloor", { numberOfKeys: 2, lua: FLOOR_SCRIPT });
+    ({ commands: this.#commands, subscriber: this.#subscriber } = redisConnections(options.url));
   }
 
   /** True while both connections are up and live delivery is caught up. */

@@ -1,10 +1,12 @@
 /**
- * The Lua scripts the Redis broker runs. Ids come from Redis's own clock
+ * The Redis broker's two connections and the Lua scripts they run. Ids come from Redis's own clock
  * inside the script that stores the event, so one order covers every event
  * of every channel, whichever instance published it.
  *
  * @module
  */
+
+import { Redis } from "ioredis";
 
 // The id: Redis's clock in ms, or the last id's ms with the next sequence
 // number when the clock has not moved past it.
@@ -56,3 +58,41 @@ local id = string.format('%d-0', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2
 redis.call('SET', KEYS[1], id, 'NX')
 return { redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2]) }
 `;
+
+/** How long one Redis command may take before it is failed. */
+const COMMAND_TIMEOUT_MS = 3000;
+
+/** The commands the broker defines on its command connection. */
+export interface ScriptedRedis extends Redis {
+  sseHubPublish(...args: (string | number)[]): Promise<string>;
+  sseHubFloor(floorKey: string, lastIdKey: string): Promise<[string, string | null]>;
+}
+
+/**
+ * The broker's connections to `url`, not yet connected. Commands fail at
+ * once while disconnected (publish answers 503); the subscriber queues its
+ * SUBSCRIBEs and does not resubscribe by itself: after a reconnect the
+ * broker resubscribes, then catches up from the history.
+ */
+export function redisConnections(url: string): { commands: ScriptedRedis; subscriber: Redis } {
+  const common = {
+    lazyConnect: true,
+    commandTimeout: COMMAND_TIMEOUT_MS,
+    retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000),
+    maxRetriesPerRequest: 0,
+  };
+  const commands = new Redis(url, {
+    ...common,
+    enableOfflineQueue: false,
+    connectionName: "sse-hub",
+  }) as ScriptedRedis;
+  commands.defineCommand("sseHubPublish", { lua: PUBLISH_SCRIPT });
+  commands.defineCommand("sseHubFloor", { numberOfKeys: 2, lua: FLOOR_SCRIPT });
+  const subscriber = new Redis(url, {
+    ...common,
+    enableOfflineQueue: true,
+    autoResubscribe: false,
+    connectionName: "sse-hub-subscriber",
+  });
+  return { commands, subscriber };
+}
