@@ -36,14 +36,14 @@ import type { Redis } from "ioredis";
 import { CLIENT_PREFIX, isClientChannel } from "../channels.ts";
 import { UnavailableError } from "../errors.ts";
 import { createEvent, type HubEvent, type Message } from "../event.ts";
-import type { Gap, Replay } from "../history.ts";
-import { compareIds, parseId } from "../ids.ts";
+import type { Replay } from "../history.ts";
+import { compareIds } from "../ids.ts";
 import type { Broker, BrokerSink, Control, PublishResult } from "./broker.ts";
 import { Echoes } from "./echoes.ts";
 import { Outage } from "./outage.ts";
 import { redactUrl } from "./redact.ts";
 import { parseEnvelope } from "./redis_codec.ts";
-import { readHistory } from "./redis_history.ts";
+import { readHistory, replayHistory } from "./redis_history.ts";
 import { type RedisKeys, redisKeys } from "./redis_keys.ts";
 import { redisConnections, type ScriptedRedis } from "./redis_connections.ts";
 import { rawPayloadReader, type RedisFormat } from "./tornado_payload.ts";
@@ -187,28 +187,10 @@ export class RedisBroker implements Broker {
       this.#outage.replaysFailed++;
       throw new UnavailableError("Redis is unavailable or still catching up; replay later");
     }
-    const last = parseId(lastEventId) ? lastEventId : undefined;
-    const ttl = this.#options.historyTtlMs;
-    const { events, evicted, floor, newest } = await readHistory(
-      this.#commands,
-      this.#keys,
-      channels.map((channel) => ({ channel, after: last })),
-      ttl > 0 ? Date.now() - ttl : 0,
-    );
-    if (!last) return { events, gaps: [{ reason: "invalid-id", channels }] };
-    if (floor === null || compareIds(last, floor) < 0) {
-      return { events, gaps: [{ reason: "unknown-id", channels }] };
-    }
-    if (newest !== null && compareIds(last, newest) > 0) {
-      return { events: [], gaps: [{ reason: "unknown-id", channels }] };
-    }
-    // A client: channel's stream expires: past that, its history cannot tell.
-    const expired = parseId(last)!.ms < Date.now() - CLIENT_HISTORY_MS
-      ? channels.filter(isClientChannel)
-      : [];
-    const gaps: Gap[] = expired.length > 0 ? [{ reason: "unknown-id", channels: expired }] : [];
-    if (evicted.length > 0) gaps.push({ reason: "evicted", channels: evicted });
-    return gaps.length > 0 ? { events, gaps } : { events };
+    return await replayHistory(this.#commands, this.#keys, channels, lastEventId, {
+      ttlMs: this.#options.historyTtlMs,
+      clientHistoryMs: CLIENT_HISTORY_MS,
+    });
   }
 
   async watch(channel: string): Promise<void> {

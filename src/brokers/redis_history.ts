@@ -2,13 +2,16 @@
  * Reading the Redis broker's per-channel history: each channel's stream
  * after an id, merged in id order, with the channels whose streams were
  * trimmed past that id. Replays and the catch-up after an outage both read
- * this way.
+ * this way; {@linkcode replayHistory} adds the gap reasons a replay owes.
  *
  * @module
  */
 
 import type { Redis } from "ioredis";
+import { isClientChannel } from "../channels.ts";
 import type { HubEvent } from "../event.ts";
+import type { Gap, Replay } from "../history.ts";
+import { compareIds, parseId } from "../ids.ts";
 import { mergeById, type StreamEntry, toEvent, wasEvicted } from "./redis_codec.ts";
 import type { RedisKeys } from "./redis_keys.ts";
 
@@ -67,4 +70,41 @@ export async function readHistory(
     floor: results[0][1] as string | null,
     newest: results[1][1] as string | null,
   };
+}
+
+/**
+ * What a client missed after `lastEventId` on `channels`, with the gaps:
+ * `invalid-id`; `unknown-id` before Redis's data began, past the newest id,
+ * or past a `client:` stream's lifetime; `evicted` for channels whose
+ * streams were trimmed (or aged past `ttlMs`) beyond the id.
+ */
+export async function replayHistory(
+  redis: Redis,
+  keys: RedisKeys,
+  channels: readonly string[],
+  lastEventId: string,
+  limits: { readonly ttlMs: number; readonly clientHistoryMs: number },
+): Promise<Replay> {
+  const parsed = parseId(lastEventId);
+  const last = parsed ? lastEventId : undefined;
+  const { events, evicted, floor, newest } = await readHistory(
+    redis,
+    keys,
+    channels.map((channel) => ({ channel, after: last })),
+    limits.ttlMs > 0 ? Date.now() - limits.ttlMs : 0,
+  );
+  if (!parsed) return { events, gaps: [{ reason: "invalid-id", channels }] };
+  if (floor === null || compareIds(lastEventId, floor) < 0) {
+    return { events, gaps: [{ reason: "unknown-id", channels }] };
+  }
+  if (newest !== null && compareIds(lastEventId, newest) > 0) {
+    return { events: [], gaps: [{ reason: "unknown-id", channels }] };
+  }
+  // A client: channel's stream expires: past that, its history cannot tell.
+  const expired = parsed.ms < Date.now() - limits.clientHistoryMs
+    ? channels.filter(isClientChannel)
+    : [];
+  const gaps: Gap[] = expired.length > 0 ? [{ reason: "unknown-id", channels: expired }] : [];
+  if (evicted.length > 0) gaps.push({ reason: "evicted", channels: evicted });
+  return gaps.length > 0 ? { events, gaps } : { events };
 }
