@@ -82,7 +82,7 @@ export class Replays {
     let last: string | undefined;
     try {
       await after;
-      const replay = await broker.replay(channels, lastEventId);
+      const replay = await askPatiently(() => broker.replay(channels, lastEventId), isOpen);
       for (const gap of replay.gaps ?? []) sub.write(encodeGap(gap, lastEventId));
       await writePaced(sub, replay.events, isOpen);
       replayed = replay.events.length;
@@ -110,6 +110,28 @@ export class Replays {
     }
     this.#pending.delete(sub);
     return replayed;
+  }
+}
+
+/** How long a replay waits for a broker that is down or catching up before it gives up. */
+const REPLAY_WAIT_MS = 5000;
+/** Pause between asks meanwhile. */
+const REPLAY_RETRY_MS = 250;
+
+/**
+ * Asks until the broker answers, for at most {@linkcode REPLAY_WAIT_MS}
+ * while it says it is unavailable: a client that reconnects during a short
+ * broker restart then gets its exact replay instead of a gap.
+ */
+async function askPatiently<T>(ask: () => Promise<T>, isOpen: () => boolean): Promise<T> {
+  const deadline = Date.now() + REPLAY_WAIT_MS;
+  for (;;) {
+    try {
+      return await ask();
+    } catch (error) {
+      if (!(error instanceof UnavailableError) || Date.now() >= deadline || !isOpen()) throw error;
+      await new Promise((resolve) => setTimeout(resolve, REPLAY_RETRY_MS));
+    }
   }
 }
 
