@@ -307,6 +307,9 @@ export class RedisBroker implements Broker {
     if (this.#recovering === generation) return;
     this.#recovering = generation;
     let caughtUp = 0;
+    /** The cursor before the catch-up, and what the catch-up handed on. */
+    let before = this.#cursor;
+    const handed = new Set<string>();
     for (;;) {
       if (generation !== this.#generation || this.#closed) return;
       try {
@@ -327,16 +330,29 @@ export class RedisBroker implements Broker {
         const missed = await this.#readAfter(channels, this.#cursor);
         if (generation !== this.#generation) return;
         if (missed.evicted.length > 0) this.#sink?.interrupted(missed.evicted, this.#cursor);
-        for (const event of missed.events) this.#dispatch(event);
+        before = this.#cursor;
+        for (const event of missed.events) {
+          handed.add(event.id!);
+          this.#dispatch(event);
+        }
         caughtUp = missed.events.length;
         break;
       } catch {
         await new Promise((resolve) => setTimeout(resolve, RECOVER_RETRY_MS));
       }
     }
+    // What arrived live meanwhile, but for what the catch-up handed on. A
+    // channel watched during the catch-up was not read: its live events may
+    // be older than the catch-up's newest and still new to its subscribers.
     const queued = this.#queued ?? [];
     this.#queued = undefined;
-    for (const event of queued) this.#dispatch(event);
+    for (const event of queued) {
+      const id = event.id!;
+      if (handed.has(id) || compareIds(id, before) <= 0) continue;
+      handed.add(id);
+      if (compareIds(id, this.#cursor) > 0) this.#cursor = id;
+      this.#echoes.settle(id, this.#sink?.deliver(event) ?? 0);
+    }
     this.#outage.end(caughtUp);
   }
 
