@@ -193,8 +193,14 @@ export class Hub {
     }
   }
 
+  /** Throws a `ProtocolError` for a channel name the broker cannot carry. */
+  checkChannels(channels: readonly string[]): void {
+    for (const channel of channels) this.broker.checkChannel?.(channel);
+  }
+
   /** Publishes through the broker; resolves once it is accepted. */
   async publish(message: Message): Promise<PublishResult> {
+    this.checkChannels(message.channels);
     const result = await this.broker.publish(message);
     this.counters.published++;
     return result;

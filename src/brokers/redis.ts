@@ -275,8 +275,14 @@ export class RedisBroker implements Broker {
    */
   #dispatch(event: HubEvent): void {
     if (compareIds(event.id!, this.#cursor) <= 0) return;
-    this.#cursor = event.id!;
-    this.#echoes.settle(event.id!, this.#sink?.deliver(event) ?? 0);
+    this.#hand(event);
+  }
+
+  /** Delivers an event locally, answers its publish's echo, moves the cursor up to it. */
+  #hand(event: HubEvent): void {
+    const id = event.id!;
+    if (compareIds(id, this.#cursor) > 0) this.#cursor = id;
+    this.#echoes.settle(id, this.#sink?.deliver(event) ?? 0);
   }
 
   #onControl(message: string): void {
@@ -306,7 +312,6 @@ export class RedisBroker implements Broker {
     // Both connections' "ready" call this: one catch-up per reconnect.
     if (this.#recovering === generation) return;
     this.#recovering = generation;
-    let caughtUp = 0;
     /** The cursor before the catch-up, and what the catch-up handed on. */
     let before = this.#cursor;
     const handed = new Set<string>();
@@ -335,7 +340,6 @@ export class RedisBroker implements Broker {
           handed.add(event.id!);
           this.#dispatch(event);
         }
-        caughtUp = missed.events.length;
         break;
       } catch {
         await new Promise((resolve) => setTimeout(resolve, RECOVER_RETRY_MS));
@@ -344,14 +348,14 @@ export class RedisBroker implements Broker {
     // What arrived live meanwhile, but for what the catch-up handed on. A
     // channel watched during the catch-up was not read: its live events may
     // be older than the catch-up's newest and still new to its subscribers.
+    const caughtUp = handed.size;
     const queued = this.#queued ?? [];
     this.#queued = undefined;
     for (const event of queued) {
       const id = event.id!;
       if (handed.has(id) || compareIds(id, before) <= 0) continue;
       handed.add(id);
-      if (compareIds(id, this.#cursor) > 0) this.#cursor = id;
-      this.#echoes.settle(id, this.#sink?.deliver(event) ?? 0);
+      this.#hand(event);
     }
     this.#outage.end(caughtUp);
   }

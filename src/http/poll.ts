@@ -66,7 +66,7 @@ export async function poll(
 ): Promise<Response> {
   refuseWhileDraining(hub);
   const channels = requestedChannels(url, config);
-  for (const channel of channels) hub.broker.checkChannel?.(channel);
+  hub.checkChannels(channels);
   await auth?.authorize(request, url, channels);
   const lastId = lastEventId(request, url);
   const sub = new PollSubscriber(`p${++polls}`, channels, config.maxBuffered);

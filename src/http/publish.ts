@@ -238,7 +238,6 @@ export async function publish(
     throw error;
   }
   const message = toMessage(fields, config);
-  for (const channel of message.channels) hub.broker.checkChannel?.(channel);
   if (token !== undefined) {
     await auth!.authorizePublish(token, message.channels).catch((error) => {
       if (error instanceof UnauthorizedError) enforceRate(rate, byAddress, config.publishRate);

@@ -134,7 +134,7 @@ export async function subscribe(
   refuseWhileDraining(hub);
   checkConnectionLimits(hub, config, remote);
   const channels = requestedChannels(url, config);
-  for (const channel of channels) hub.broker.checkChannel?.(channel);
+  hub.checkChannels(channels);
   await auth?.authorize(request, url, channels);
   const lastId = lastEventId(request, url);
   const client = clientToken(url, tokens);
