@@ -93,8 +93,8 @@ export async function readBytes(
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
 
-/** The body as text; 400 when it is not UTF-8. */
-function decodeUtf8(bytes: Uint8Array, what: string): string {
+/** The body as text; 400 when it is not UTF-8 (`what`: what the body holds, for the message). */
+export function decodeUtf8(bytes: Uint8Array, what: string): string {
   try {
     return decoder.decode(bytes);
   } catch {

@@ -22,7 +22,7 @@ import { encodeComment } from "../encode.ts";
 import { ProtocolError } from "../errors.ts";
 import type { Route, RouteContext } from "./context.ts";
 import { BadRequestError } from "./errors.ts";
-import { readBytes } from "./body.ts";
+import { decodeUtf8, readBytes } from "./body.ts";
 import { enforceRate } from "./publish.ts";
 import { streamResponse } from "./stream_intent.ts";
 import { checkConnectionLimits, refuseWhileDraining, streamHeaders } from "./subscribe.ts";
@@ -41,8 +41,6 @@ const PREAMBLE = encodeComment("sse-hub");
 
 /** What the library answers a successful POST with, in an `Accept` header (sic). */
 const STRING_EVENT_TYPE = "text/plain";
-
-const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** A path split as the library's `r"/(.*)/(.*)"` splits it: at the last "/". */
 export interface ActionPath {
@@ -165,11 +163,7 @@ async function bodyText(c: RouteContext): Promise<string> {
     maxBytes: c.config.maxMessageSize,
     timeoutMs: c.config.bodyTimeoutMs,
   });
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    throw new BadRequestError("request body is not valid UTF-8; send the event data as UTF-8 text");
-  }
+  return decodeUtf8(bytes, "event data");
 }
 
 /**
