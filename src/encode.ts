@@ -54,13 +54,37 @@ export function encodeEvent(fields: EventFields): Uint8Array {
     assertSingleLine("id", fields.id);
     text += `id: ${fields.id}\n`;
   }
+  return encoder.encode(text + bodyText(fields) + "\n");
+}
+
+/**
+ * Encodes an event's lines but its id, without the blank line that ends the
+ * block: the caller appends an `id:` line and the blank line (see
+ * {@linkcode encodeIdEnd}).
+ */
+export function encodeEventBody(fields: Omit<EventFields, "id">): Uint8Array {
+  return encoder.encode(bodyText(fields));
+}
+
+/** The `id:` line and blank line that end a block begun by {@linkcode encodeEventBody}. */
+export function encodeIdEnd(body: Uint8Array, id: string): Uint8Array {
+  assertSingleLine("id", id);
+  const end = encoder.encode(`id: ${id}\n\n`);
+  const bytes = new Uint8Array(body.length + end.length);
+  bytes.set(body);
+  bytes.set(end, body.length);
+  return bytes;
+}
+
+function bodyText(fields: Omit<EventFields, "id">): string {
+  let text = "";
   if (fields.event !== undefined) {
     assertSingleLine("event", fields.event);
     text += `event: ${fields.event}\n`;
   }
   if (fields.retry !== undefined) text += `retry: ${Math.trunc(fields.retry)}\n`;
   for (const line of fields.data.split(LINE_BREAK)) text += `data: ${line}\n`;
-  return encoder.encode(text + "\n");
+  return text;
 }
 
 /** Encodes a comment block (ignored by clients; keeps proxies from timing out). */

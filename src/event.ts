@@ -5,7 +5,7 @@
  * @module
  */
 
-import { encodeEvent } from "./encode.ts";
+import { encodeEvent, encodeEventBody } from "./encode.ts";
 
 /** What a publisher asks for: where to, what type, what payload. */
 export interface Message {
@@ -25,8 +25,18 @@ export interface HubEvent extends Message {
   readonly id?: string;
   /** Milliseconds since the epoch when the event was published. */
   readonly publishedAt: number;
-  /** The SSE block, encoded once, shared by every subscriber. */
+  /**
+   * The SSE block, encoded once, shared by every subscriber. For an event
+   * with a {@linkcode HubEvent.channel}, the block without its `id:` line
+   * and final blank line: the hub ends it with each connection's cursor.
+   */
   readonly bytes: Uint8Array;
+  /**
+   * Set by brokers that order events per channel (Redis Cluster): the one
+   * channel this copy of the event travels on; `id` is its position there
+   * (see src/cursor.ts).
+   */
+  readonly channel?: string;
 }
 
 /** Builds a {@linkcode HubEvent}, encoding its bytes once. */
@@ -44,5 +54,29 @@ export function createEvent(
     ...(retry === undefined ? {} : { retry }),
     publishedAt,
     bytes: encodeEvent({ id, event, retry, data }),
+  };
+}
+
+/**
+ * Builds the copy of an event that travels on `channel` at `position`, for
+ * brokers that order events per channel: its bytes leave out the id line,
+ * which the hub adds per set of channels (see src/cursor.ts).
+ */
+export function createChannelEvent(
+  message: Message,
+  channel: string,
+  position: string,
+  publishedAt: number,
+): HubEvent {
+  const { channels, event, data, retry } = message;
+  return {
+    id: position,
+    channel,
+    channels,
+    event,
+    data,
+    ...(retry === undefined ? {} : { retry }),
+    publishedAt,
+    bytes: encodeEventBody({ event, retry, data }),
   };
 }

@@ -52,6 +52,12 @@ export interface Replay {
   readonly events: readonly HubEvent[];
   /** Present when the events are not everything the client missed. */
   readonly gaps?: readonly Gap[];
+  /**
+   * Whether a live event that arrived while the replay was written is one
+   * the replay already wrote; by default, when its id is not newer than the
+   * last event replayed.
+   */
+  readonly covers?: (event: HubEvent) => boolean;
 }
 
 /** Options for {@linkcode History}. */

@@ -20,6 +20,7 @@
 import { getLogger } from "@logtape/logtape";
 import type { Broker, PublishResult } from "./brokers/broker.ts";
 import { ControlPlane } from "./control.ts";
+import { CursorLines, type CursorSet, cursorSet, takesFrom } from "./cursor.ts";
 import { closeSpread, Lifetimes } from "./drain.ts";
 import { encodeComment } from "./encode.ts";
 import type { HubEvent, Message } from "./event.ts";
@@ -72,6 +73,8 @@ export class Hub {
   readonly #subscribers = new Set<Subscriber>();
   /** Subscribers whose replay is in flight: live events wait there. */
   readonly #replays = new Replays();
+  /** Each subscriber's channels in cursor order, with a broker that orders per channel. */
+  readonly #cursorSets = new Map<Subscriber, CursorSet>();
   /** Open connections per client address. */
   readonly #perAddress = new Map<string, number>();
   #heartbeat: ReturnType<typeof setInterval> | undefined;
@@ -174,6 +177,7 @@ export class Hub {
       this.#perAddress.set(sub.remote, this.connectionsFrom(sub.remote) + 1);
     }
     this.#lifetimes.start(sub);
+    if (this.broker.position) this.#cursorSets.set(sub, cursorSet(sub.channels));
     this.#channels.add(sub);
     log.debug("connect {id} channels={channels} lastEventId={lastEventId}", {
       id: sub.id,
@@ -186,6 +190,7 @@ export class Hub {
       this.counters.replayed += await this.#replays.run(sub, {
         lastEventId,
         channels: replayChannels,
+        cursorChannels: sub.channels,
         broker: this.broker,
         isOpen: () => this.#subscribers.has(sub),
         after: this.#channels.watched(replayChannels),
@@ -213,7 +218,9 @@ export class Hub {
   dispatch(event: HubEvent): number {
     const { channels, bytes } = event;
     let delivered = 0;
-    if (channels.length === 1) {
+    if (event.channel !== undefined) {
+      delivered = this.#dispatchCopy(event, event.channel);
+    } else if (channels.length === 1) {
       for (const sub of this.#channels.members(channels[0])) {
         delivered += this.#write(sub, event, bytes);
       }
@@ -282,9 +289,26 @@ export class Hub {
     this.disconnect(() => true, "shutdown");
   }
 
+  /**
+   * One channel's copy of an event, from a broker that orders per channel:
+   * written with the cursor of each connection's set of channels, built
+   * once per set; a connection on several of the event's channels takes it
+   * from one copy only (see {@linkcode takesFrom}).
+   */
+  #dispatchCopy(event: HubEvent, channel: string): number {
+    const lines = new CursorLines(event.bytes, (c) => this.broker.position!(c));
+    const several = event.channels.length > 1;
+    let delivered = 0;
+    for (const sub of this.#channels.members(channel)) {
+      if (several && !takesFrom(sub.channels, event.channels, channel)) continue;
+      delivered += this.#write(sub, event, lines.bytesFor(this.#cursorSets.get(sub)!));
+    }
+    return delivered;
+  }
+
   #write(sub: Subscriber, event: HubEvent, bytes: Uint8Array): number {
     if (this.#replays.active) {
-      const held = this.#replays.hold(sub, event);
+      const held = this.#replays.hold(sub, event, bytes);
       if (held === "held") return 1;
       if (held === "overflow") {
         sub.close("slow");
@@ -303,6 +327,7 @@ export class Hub {
       else this.#perAddress.delete(sub.remote);
     }
     this.#replays.delete(sub);
+    this.#cursorSets.delete(sub);
     this.#lifetimes.stop(sub);
     this.#channels.remove(sub);
     this.counters.closed[reason]++;

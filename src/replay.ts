@@ -34,6 +34,8 @@ export interface ReplayRequest {
   readonly lastEventId: string;
   /** The channels whose history is asked for. */
   readonly channels: readonly string[];
+  /** All of the connection's channels (for brokers with compound cursors). */
+  readonly cursorChannels: readonly string[];
   readonly broker: Broker;
   /** Whether the subscriber is still connected. */
   readonly isOpen: () => boolean;
@@ -44,21 +46,27 @@ export interface ReplayRequest {
 /** What {@linkcode Replays.hold} did with a live event. */
 export type Held = "held" | "overflow" | "not-replaying";
 
+/** A live event held during a replay, with the bytes it is written with. */
+interface Pending {
+  readonly event: HubEvent;
+  readonly bytes: Uint8Array;
+}
+
 /** The replays in flight, and the live events waiting behind each. */
 export class Replays {
-  readonly #pending = new Map<Subscriber, HubEvent[]>();
+  readonly #pending = new Map<Subscriber, Pending[]>();
 
   /** Whether any replay is in flight (the hot path checks this first). */
   get active(): boolean {
     return this.#pending.size !== 0;
   }
 
-  /** Queues a live event for `sub` if its replay is in flight. */
-  hold(sub: Subscriber, event: HubEvent): Held {
+  /** Queues a live event (written as `bytes`) for `sub` if its replay is in flight. */
+  hold(sub: Subscriber, event: HubEvent, bytes: Uint8Array): Held {
     const pending = this.#pending.get(sub);
     if (!pending) return "not-replaying";
     if (pending.length >= MAX_PENDING) return "overflow";
-    pending.push(event);
+    pending.push({ event, bytes });
     return "held";
   }
 
@@ -76,17 +84,23 @@ export class Replays {
    */
   async run(sub: Subscriber, request: ReplayRequest): Promise<number> {
     const { lastEventId, channels, broker, isOpen, after } = request;
-    const pending: HubEvent[] = [];
+    const pending: Pending[] = [];
     this.#pending.set(sub, pending);
     let replayed = 0;
-    let last: string | undefined;
+    let covers = (_event: HubEvent) => false;
     try {
       await after;
-      const replay = await askPatiently(() => broker.replay(channels, lastEventId), isOpen);
+      const replay = await askPatiently(
+        () => broker.replay(channels, lastEventId, request.cursorChannels),
+        isOpen,
+      );
       for (const gap of replay.gaps ?? []) sub.write(encodeGap(gap, lastEventId));
-      await writePaced(sub, replay.events, isOpen);
+      await writePaced(sub, replay.events.map((event) => event.bytes), isOpen);
       replayed = replay.events.length;
-      last = replay.events.at(-1)?.id;
+      const last = replay.events.at(-1)?.id;
+      covers = replay.covers ?? ((event) =>
+        // Only what the replay covered can be a duplicate of it.
+        event.channels.some((c) => channels.includes(c)) && !isAfter(event, last));
     } catch (error) {
       // A broker outage is logged once by the broker, with its counts.
       const level = error instanceof UnavailableError ? "debug" : "warning";
@@ -100,13 +114,9 @@ export class Replays {
     // arrive while these are written, so drain until none are left.
     let start = 0;
     while (start < pending.length && isOpen()) {
-      const batch = pending.slice(start).filter((event) =>
-        // Only what the replay covered can be a duplicate of it.
-        !event.channels.some((c) => channels.includes(c)) ||
-        isAfter(event, last)
-      );
+      const batch = pending.slice(start).filter(({ event }) => !covers(event));
       start = pending.length;
-      await writePaced(sub, batch, isOpen);
+      await writePaced(sub, batch.map(({ bytes }) => bytes), isOpen);
     }
     this.#pending.delete(sub);
     return replayed;
@@ -135,16 +145,16 @@ async function askPatiently<T>(ask: () => Promise<T>, isOpen: () => boolean): Pr
   }
 }
 
-/** Writes events one by one, waiting for the transport to have room. */
+/** Writes events' bytes one by one, waiting for the transport to have room. */
 async function writePaced(
   sub: Subscriber,
-  events: readonly HubEvent[],
+  events: readonly Uint8Array[],
   isOpen: () => boolean,
 ): Promise<void> {
-  for (const event of events) {
+  for (const bytes of events) {
     await sub.ready();
     if (!isOpen()) return;
-    sub.write(event.bytes);
+    sub.write(bytes);
   }
 }
 

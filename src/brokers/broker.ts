@@ -58,8 +58,24 @@ export interface Broker {
    * `ServiceUnavailableError` when the broker is down.
    */
   publish(message: Message): Promise<PublishResult>;
-  /** Events after `lastEventId` on `channels`, oldest first, with a gap flag. */
-  replay(channels: readonly string[], lastEventId: string): Promise<Replay>;
+  /**
+   * Events after `lastEventId` on `channels`, oldest first, with a gap flag.
+   * `cursorChannels` are all of the connection's channels (a superset of
+   * `channels`): a broker with {@linkcode Broker.position} writes each
+   * replayed event with the connection's cursor over them.
+   */
+  replay(
+    channels: readonly string[],
+    lastEventId: string,
+    cursorChannels?: readonly string[],
+  ): Promise<Replay>;
+  /**
+   * Present on brokers that order events per channel (Redis Cluster): the
+   * position of the last event of `channel` handed to the hub. Their events
+   * carry `channel`, and the hub ends each with the connection's compound
+   * cursor (src/cursor.ts).
+   */
+  position?(channel: string): string | undefined;
   /**
    * The hub has a first local subscriber on `channel`. A broker that must
    * ask its server first (a queue binding, a SUBSCRIBE) returns a promise

@@ -8,6 +8,7 @@
 import type { Config } from "../config/options.ts";
 import type { Broker } from "./broker.ts";
 import { MemoryBroker } from "./memory.ts";
+import { parseClusterSeeds } from "./redis_cluster_seeds.ts";
 
 /** The broker for `config`. */
 export async function createBroker(config: Config): Promise<Broker> {
@@ -18,6 +19,15 @@ export async function createBroker(config: Config): Promise<Broker> {
   };
   switch (config.broker) {
     case "redis": {
+      if (config.redisCluster !== "") {
+        const { RedisClusterBroker } = await import("./redis_cluster.ts");
+        return new RedisClusterBroker({
+          seeds: parseClusterSeeds(config.redisCluster),
+          prefix: config.redisPrefix,
+          format: config.redisFormat,
+          ...history,
+        });
+      }
       const { RedisBroker } = await import("./redis.ts");
       return new RedisBroker({
         url: config.redisUrl,

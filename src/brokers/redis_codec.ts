@@ -7,7 +7,7 @@
  * @module
  */
 
-import { createEvent, type HubEvent } from "../event.ts";
+import { createChannelEvent, createEvent, type HubEvent, type Message } from "../event.ts";
 import { compareIds, parseId } from "../ids.ts";
 
 /** A stream entry as XRANGE returns it. */
@@ -22,38 +22,73 @@ export function mergeById(lists: readonly HubEvent[][]): HubEvent[] {
 
 /** `id[ retry] \n channels-json \n event \n data` → event; null if malformed. */
 export function parseEnvelope(envelope: string): HubEvent | null {
+  const parts = splitEnvelope(envelope);
+  if (!parts) return null;
+  const [id, retry] = parts.head;
+  const parsed = parseId(id);
+  if (!parsed) return null;
+  return createEvent({ ...parts.message, retry: toRetry(retry) }, id, parsed.ms);
+}
+
+/**
+ * A Redis Cluster envelope, `position prev[ retry] \n channels-json \n
+ * event \n data`, → the copy of the event on `channel`, and the position
+ * before it; null if malformed.
+ */
+export function parseChannelEnvelope(
+  envelope: string,
+  channel: string,
+): { copy: HubEvent; prev: string } | null {
+  const parts = splitEnvelope(envelope);
+  if (!parts) return null;
+  const [position, prev, retry] = parts.head;
+  const parsed = parseId(position);
+  if (!parsed || prev === undefined || !parseId(prev)) return null;
+  const message = { ...parts.message, retry: toRetry(retry) };
+  return { copy: createChannelEvent(message, channel, position, parsed.ms), prev };
+}
+
+function splitEnvelope(
+  envelope: string,
+): { head: string[]; message: { channels: string[]; event?: string; data: string } } | null {
   const a = envelope.indexOf("\n");
   const b = envelope.indexOf("\n", a + 1);
   const c = envelope.indexOf("\n", b + 1);
   if (a < 0 || b < 0 || c < 0) return null;
-  const [id, retry] = envelope.slice(0, a).split(" ");
-  const parsed = parseId(id);
   let channels: unknown;
   try {
     channels = JSON.parse(envelope.slice(a + 1, b));
   } catch {
     return null;
   }
-  if (!parsed || !Array.isArray(channels)) return null;
+  if (!Array.isArray(channels)) return null;
   const event = envelope.slice(b + 1, c) || undefined;
-  const data = envelope.slice(c + 1);
-  return createEvent({ channels, event, data, retry: toRetry(retry) }, id, parsed.ms);
+  return {
+    head: envelope.slice(0, a).split(" "),
+    message: { channels, event, data: envelope.slice(c + 1) },
+  };
 }
 
 /** A stream entry (fields c, e, d, and r when the event has a retry) → event. */
-export function toEvent([id, fields]: StreamEntry): HubEvent {
+export function toEvent(entry: StreamEntry): HubEvent {
+  return createEvent(entryMessage(entry), entry[0], parseId(entry[0])?.ms);
+}
+
+/** A cluster stream entry → the copy of its event on `channel` (see {@linkcode parseChannelEnvelope}). */
+export function toChannelEvent(entry: StreamEntry, channel: string): HubEvent {
+  const [position] = entry;
+  return createChannelEvent(entryMessage(entry), channel, position, parseId(position)?.ms ?? 0);
+}
+
+function entryMessage([, fields]: StreamEntry): Message {
   const values: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) values[fields[i]] = fields[i + 1];
-  return createEvent(
-    {
-      channels: JSON.parse(values.c ?? "[]"),
-      event: values.e || undefined,
-      data: values.d ?? "",
-      retry: toRetry(values.r),
-    },
-    id,
-    parseId(id)?.ms,
-  );
+  return {
+    channels: JSON.parse(values.c ?? "[]"),
+    event: values.e || undefined,
+    data: values.d ?? "",
+    retry: toRetry(values.r),
+  };
 }
 
 /** A stored retry (whole milliseconds), or undefined when absent or malformed. */

@@ -8,22 +8,30 @@
 
 import { Redis } from "ioredis";
 
-// The id: Redis's clock in ms, or the last id's ms with the next sequence
-// number when the clock has not moved past it.
-const NEXT_ID = `
-local t = redis.call('TIME')
-local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local seq = 0
-local last = redis.call('GET', KEYS[1])
-if last then
-  local dash = string.find(last, '-', 1, true)
-  local lms = tonumber(string.sub(last, 1, dash - 1))
-  if ms <= lms then
-    ms = lms
-    seq = tonumber(string.sub(last, dash + 1)) + 1
+/**
+ * Lua: `next_id(last)` is the id after `last` (or false): Redis's clock in
+ * ms, or `last`'s ms with the next sequence number when the clock has not
+ * moved past it.
+ */
+export const NEXT_ID_FUNCTION = `
+local function next_id(last)
+  local t = redis.call('TIME')
+  local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local seq = 0
+  if last then
+    local dash = string.find(last, '-', 1, true)
+    local lms = tonumber(string.sub(last, 1, dash - 1))
+    if ms <= lms then
+      ms = lms
+      seq = tonumber(string.sub(last, dash + 1)) + 1
+    end
   end
+  return string.format('%d-%d', ms, seq)
 end
-local id = string.format('%d-%d', ms, seq)
+`;
+
+const NEXT_ID = `${NEXT_ID_FUNCTION}
+local id = next_id(redis.call('GET', KEYS[1]))
 `;
 
 /**
@@ -60,7 +68,7 @@ return { redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2]) }
 `;
 
 /** How long one Redis command may take before it is failed. */
-const COMMAND_TIMEOUT_MS = 3000;
+export const COMMAND_TIMEOUT_MS = 3000;
 
 /** The commands the broker defines on its command connection. */
 export interface ScriptedRedis extends Redis {

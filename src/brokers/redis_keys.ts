@@ -11,6 +11,8 @@
 export interface RedisKeys {
   /** The history stream of an SSE channel. */
   history(channel: string): string;
+  /** An SSE channel's state in a cluster: a hash with its last and first ids (`last`, `floor`). */
+  channelState(channel: string): string;
   /** The pub/sub channel sse-hub's own events of an SSE channel travel on. */
   events(channel: string): string;
   /** What every {@linkcode RedisKeys.events} channel starts with. */
@@ -40,6 +42,7 @@ export interface RedisKeys {
 export function redisKeys(prefix: string): RedisKeys {
   return {
     history: (channel) => `${prefix}sse-hub:history:{${channel}}`,
+    channelState: (channel) => `${prefix}sse-hub:channel:{${channel}}`,
     events: (channel) => `${prefix}sse-hub:events:{${channel}}`,
     eventsPrefix: `${prefix}sse-hub:events:{`,
     raw: (channel) => `${prefix}${channel}`,

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { parseClusterSeeds } from "../brokers/redis_cluster_seeds.ts";
 import { validateChannel } from "../channels.ts";
 import {
   boolean,
@@ -97,6 +98,7 @@ export interface Config {
   readonly authCookie: string;
   readonly broker: "memory" | "redis" | "amqp";
   readonly redisUrl: string;
+  readonly redisCluster: string;
   readonly redisPrefix: string;
   readonly redisFormat: "raw" | "tornado";
   readonly amqpUrl: string;
@@ -359,6 +361,13 @@ export const OPTIONS: Options = {
     default: "redis://127.0.0.1:6379/0",
     valueName: "URL",
     check: (value) => checkUrl(value, ["redis:", "rediss:"], "redis://host:6379/0"),
+  }),
+  redisCluster: text({
+    help:
+      "Redis Cluster seed nodes for --broker redis, instead of --redis-url: HOST:PORT[,HOST:PORT…], or redis[s]://[user:pass@]host:port for credentials and TLS",
+    default: "",
+    valueName: "SEEDS",
+    check: (value) => void (value === "" || parseClusterSeeds(value)),
   }),
   redisPrefix: text({
     help:
