@@ -1,11 +1,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { assertCrossInstanceDelivery, publishOk } from "../_helpers/broker_contract.ts";
 import { channelSubscribers, spawnPair, subscribeTo } from "../_helpers/process.ts";
-import {
-  type RedisCluster,
-  redisMissing,
-  startRedisCluster,
-} from "../_helpers/redis_cluster.ts";
+import { type RedisCluster, redisMissing, startRedisCluster } from "../_helpers/redis_cluster.ts";
 import { openSse, waitFor } from "../_helpers/server.ts";
 
 const test = (name: string, fn: () => Promise<void>) =>
