@@ -97,6 +97,7 @@ export class RedisClusterBroker implements Broker {
   /** When the next comparison runs. */
   #sweepAt = 0;
   #troubleUntil = 0;
+  #started = false;
   #closed = false;
   readonly #outage = new Outage(log, "Redis Cluster");
 
@@ -116,6 +117,15 @@ export class RedisClusterBroker implements Broker {
 
   async start(sink: BrokerSink): Promise<void> {
     this.#sink = sink;
+    for (const connection of [this.#commands, this.#subscriber]) {
+      // Before the start settles, its failure says it all.
+      const trouble = (reason: string) => this.#started && this.#trouble(reason);
+      connection.on("error", (error: Error) => trouble(error.message));
+      connection.on("node error", (error: Error) => trouble(error.message));
+      connection.on("-node", () => trouble("a node left"));
+      connection.on("+node", () => trouble(""));
+      connection.on("ready", () => trouble(""));
+    }
     try {
       await Promise.all([this.#commands.connect(), this.#subscriber.connect()]);
       await this.#subscriber.subscribe(this.#keys.control);
@@ -135,13 +145,7 @@ export class RedisClusterBroker implements Broker {
     this.#subscriber.on("message", (channel: string, message: string) => {
       this.#onMessage(channel, message);
     });
-    for (const connection of [this.#commands, this.#subscriber]) {
-      connection.on("error", (error: Error) => this.#trouble(error.message));
-      connection.on("node error", (error: Error) => this.#trouble(error.message));
-      connection.on("-node", () => this.#trouble("a node left"));
-      connection.on("+node", () => this.#trouble(""));
-      connection.on("ready", () => this.#trouble(""));
-    }
+    this.#started = true;
     this.#schedule(SWEEP_MS);
   }
 

@@ -1,6 +1,7 @@
-import { assert, assertEquals } from "@std/assert";
+import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { assertCrossInstanceDelivery, publishOk } from "../_helpers/broker_contract.ts";
-import { channelSubscribers, spawnPair, subscribeTo } from "../_helpers/process.ts";
+import { channelSubscribers, runMain, spawnPair, subscribeTo } from "../_helpers/process.ts";
+import { freePort } from "../_helpers/services.ts";
 import { type RedisCluster, redisMissing, startRedisCluster } from "../_helpers/redis_cluster.ts";
 import { openSse, waitFor } from "../_helpers/server.ts";
 
@@ -106,4 +107,93 @@ test("on a cluster, raw SPUBLISH and PUBLISH messages are delivered verbatim, wi
   await cluster.nodes[0].cli("PUBLISH", "news", "classic");
   const classic = await sse.nextEvent(10_000);
   assertEquals([classic.id, classic.data], [undefined, "classic"]);
+});
+
+Deno.test("a bad --redis-cluster seed stops the start with its value and a hint", async () => {
+  const { code, stderr } = await runMain(["--broker", "redis", "--redis-cluster", "r0:99999"]);
+  assertEquals(code, 2, stderr);
+  assertStringIncludes(stderr, '"r0:99999" is not HOST:PORT');
+});
+
+Deno.test("an unreachable cluster stops the start with one line naming the seeds", async () => {
+  const port = String(freePort());
+  const { code, stderr } = await runMain([
+    "--port",
+    "0",
+    "--broker",
+    "redis",
+    "--redis-cluster",
+    `127.0.0.1:${port}`,
+  ]);
+  assertEquals(code, 1, stderr);
+  assertStringIncludes(stderr, `cannot connect to the Redis Cluster at 127.0.0.1:${port}`);
+  assertEquals(stderr.includes("Unhandled error"), false, stderr);
+});
+
+/**
+ * Stores an event in `channel`'s stream and state the way the publish
+ * script does, but publishes nothing: a copy whose pub/sub message was
+ * lost (as in a failover).
+ */
+async function storeWithoutPublishing(cluster: RedisCluster, channel: string, data: string) {
+  const port = await cluster.masterOf(`{${channel}}`);
+  const node = cluster.nodes.find((n) => n.port === port)!;
+  const last = await node.cli("HGET", `sse-hub:channel:{${channel}}`, "last");
+  const [ms, seq] = last.split("-").map(Number);
+  const id = `${ms}-${seq + 1}`;
+  const channels = JSON.stringify([channel]);
+  await node.cli("XADD", `sse-hub:history:{${channel}}`, id, "c", channels, "e", "", "d", data);
+  await node.cli("HSET", `sse-hub:channel:{${channel}}`, "last", id);
+}
+
+test("on a cluster, a copy lost on pub/sub is read from the stream before the next one", async () => {
+  await using cluster = await startRedisCluster();
+  await using pair = await twoInstances(cluster);
+  await using sse = await subscribeTo(pair.b, "news");
+  await publishOk(pair.a.url.origin, "news", "e1");
+  assertEquals((await sse.nextEvent(10_000)).data, "e1");
+  await storeWithoutPublishing(cluster, "news", "lost");
+  await publishOk(pair.a.url.origin, "news", "e2");
+  const events = await sse.events(2, 10_000);
+  assertEquals(events.map((e) => e.data), ["lost", "e2"]);
+});
+
+test("on a cluster, a last copy lost on pub/sub still arrives, from the periodic comparison", async () => {
+  await using cluster = await startRedisCluster();
+  await using pair = await twoInstances(cluster);
+  await using sse = await subscribeTo(pair.b, "news");
+  await publishOk(pair.a.url.origin, "news", "e1");
+  assertEquals((await sse.nextEvent(10_000)).data, "e1");
+  await storeWithoutPublishing(cluster, "news", "lost-last");
+  // Nothing follows it; instances compare positions every 5 s.
+  assertEquals((await sse.nextEvent(12_000)).data, "lost-last");
+});
+
+test("on a cluster, a cursor older than a trimmed stream gets an evicted gap, then what remains", async () => {
+  await using cluster = await startRedisCluster();
+  await using pair = await twoInstances(cluster, "--history-size", "3");
+  let seen: string;
+  {
+    await using sse = await subscribeTo(pair.a, "news");
+    await publishOk(pair.a.url.origin, "news", "n0");
+    seen = (await sse.nextEvent(10_000)).id!;
+  }
+  for (let i = 1; i <= 300; i++) await publishOk(pair.a.url.origin, "news", `n${i}`);
+  await using again = await openSse(`${pair.b.url.href}?channels=news`, { "last-event-id": seen });
+  const gap = await again.nextEvent(10_000);
+  assertEquals(gap.event, "sse-hub.gap");
+  assertEquals(JSON.parse(gap.data!).reason, "evicted");
+  const next = await again.nextEvent(10_000);
+  assertEquals(next.data!.startsWith("n"), true);
+  assert(Number(next.data!.slice(1)) > 1, next.data);
+});
+
+test("on a cluster, a plain id from a single Redis gets an unknown-id gap", async () => {
+  await using cluster = await startRedisCluster();
+  await using pair = await twoInstances(cluster);
+  await using sse = await openSse(`${pair.a.url.href}?channels=news`, {
+    "last-event-id": "1733140000000-0",
+  });
+  const gap = await sse.nextEvent(10_000);
+  assertEquals([gap.event, JSON.parse(gap.data!).reason], ["sse-hub.gap", "unknown-id"]);
 });
