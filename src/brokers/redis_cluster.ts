@@ -12,7 +12,7 @@
  *   events are ordered per channel, and each stream's `id:` is the position
  *   of every channel of the connection (src/cursor.ts): replay is exact on
  *   any instance.
- * - **Nothing silently lost.** Each copy carries the position before it; an
+ * - **Nothing silently lost** (redis_cluster_follow.ts). Each copy carries the position before it; an
  *   instance that sees one whose predecessor it has not handed on reads the
  *   channel's history for what it missed (a failover drops pub/sub
  *   messages). After any trouble with the cluster, and every few seconds
@@ -30,17 +30,16 @@ import { getLogger } from "@logtape/logtape";
 import calculateSlot from "cluster-key-slot";
 import type { Cluster } from "ioredis";
 import { CLIENT_PREFIX, isClientChannel } from "../channels.ts";
-import { START } from "../cursor.ts";
 import { UnavailableError } from "../errors.ts";
 import { createEvent, type HubEvent, type Message } from "../event.ts";
 import type { Replay } from "../history.ts";
-import { compareIds } from "../ids.ts";
 import type { Broker, BrokerSink, Control, PublishResult } from "./broker.ts";
 import { Echoes } from "./echoes.ts";
 import { Outage } from "./outage.ts";
 import { parseChannelEnvelope } from "./redis_codec.ts";
 import { clusterConnections, type ScriptedCluster } from "./redis_cluster_connections.ts";
 import type { ClusterSeeds } from "./redis_cluster_seeds.ts";
+import { ChannelFollower, RETRY_MS } from "./redis_cluster_follow.ts";
 import { readChannel, replayChannels } from "./redis_cluster_history.ts";
 import { type RedisKeys, redisKeys } from "./redis_keys.ts";
 import { rawPayloadReader, type RedisFormat } from "./tornado_payload.ts";
@@ -53,14 +52,6 @@ const ECHO_TIMEOUT_MS = 2000;
 const CLIENT_HISTORY_MS = 3_600_000;
 /** How long a publish waits for a replica to have the event. */
 const REPLICA_WAIT_MS = 1000;
-/** Pause between attempts to read a channel that Redis cannot serve yet. */
-const RETRY_MS = 200;
-/** Every so often, each watched channel's last position is compared with the one handed on. */
-const SWEEP_MS = 5000;
-/** After trouble with the cluster, the comparison runs this often… */
-const TROUBLE_SWEEP_MS = 500;
-/** …for this long. */
-const TROUBLE_MS = 15_000;
 
 /** Options for {@linkcode RedisClusterBroker}. */
 export interface RedisClusterBrokerOptions {
@@ -76,12 +67,6 @@ export interface RedisClusterBrokerOptions {
   readonly format?: RedisFormat;
 }
 
-/** A watched channel: the position handed on last, and copies held while its history is read. */
-interface Watch {
-  position: string;
-  reading?: { copy: HubEvent; prev: string }[];
-}
-
 /** Shares events between instances through a Redis Cluster, ordered per channel. */
 export class RedisClusterBroker implements Broker {
   readonly kind = "redis-cluster";
@@ -91,14 +76,9 @@ export class RedisClusterBroker implements Broker {
   readonly #subscriber: Cluster;
   readonly #echoes = new Echoes(ECHO_TIMEOUT_MS, 0);
   readonly #readRaw: ReturnType<typeof rawPayloadReader>;
-  readonly #watches = new Map<string, Watch>();
+  readonly #follower: ChannelFollower;
   #sink: BrokerSink | undefined;
-  #sweep: ReturnType<typeof setTimeout> | undefined;
-  /** When the next comparison runs. */
-  #sweepAt = 0;
-  #troubleUntil = 0;
   #started = false;
-  #closed = false;
   readonly #outage = new Outage(log, "Redis Cluster");
 
   constructor(options: RedisClusterBrokerOptions) {
@@ -108,6 +88,15 @@ export class RedisClusterBroker implements Broker {
     ({ commands: this.#commands, subscriber: this.#subscriber } = clusterConnections(
       options.seeds,
     ));
+    const state = (channel: string) => this.#keys.channelState(channel);
+    this.#follower = new ChannelFollower({
+      read: (channel, after) => readChannel(this.#commands, this.#keys, channel, after),
+      lasts: (channels) =>
+        Promise.all(channels.map((channel) => this.#commands.hget(state(channel), "last"))),
+      hand: (copy) => this.#echoes.settle(echoKey(copy.id!, copy.channel!), this.#deliver(copy)),
+      lost: (channel, position) => this.#sink?.interrupted([channel], position),
+      outage: this.#outage,
+    });
   }
 
   /** True while the cluster client is connected. */
@@ -119,7 +108,7 @@ export class RedisClusterBroker implements Broker {
     this.#sink = sink;
     for (const connection of [this.#commands, this.#subscriber]) {
       // Before the start settles, its failure says it all.
-      const trouble = (reason: string) => this.#started && this.#trouble(reason);
+      const trouble = (reason: string) => this.#started && this.#follower.trouble(reason);
       connection.on("error", (error: Error) => trouble(error.message));
       connection.on("node error", (error: Error) => trouble(error.message));
       connection.on("-node", () => trouble("a node left"));
@@ -146,17 +135,16 @@ export class RedisClusterBroker implements Broker {
       this.#onMessage(channel, message);
     });
     this.#started = true;
-    this.#schedule(SWEEP_MS);
+    this.#follower.start();
   }
 
   async publish(message: Message): Promise<PublishResult> {
     const positions = await Promise.all(
       message.channels.map((channel) => this.#publishTo(channel, message)),
     );
-    const local = message.channels.filter((channel) => this.#watches.has(channel));
     const counts = await Promise.all(
-      local.map((channel) =>
-        this.#echoes.expect(`${positions[message.channels.indexOf(channel)]}@${channel}`)
+      message.channels.map((channel, i) =>
+        this.#follower.has(channel) ? this.#echoes.expect(echoKey(positions[i], channel)) : 0
       ),
     );
     const id = message.channels.map((channel, i) =>
@@ -189,31 +177,34 @@ export class RedisClusterBroker implements Broker {
   }
 
   position(channel: string): string | undefined {
-    return this.#watches.get(channel)?.position;
+    return this.#follower.position(channel);
   }
 
   async watch(channel: string): Promise<void> {
-    const watch: Watch = { position: START, reading: [] };
-    this.#watches.set(channel, watch);
-    try {
-      // Where the channel is now, then listen, then read what came between.
-      const last = await this.#commands.hget(this.#keys.channelState(channel), "last");
-      watch.position = last ?? START;
-      // One call per name: they may hash to different slots.
-      for (const name of this.#shardChannels(channel)) await this.#subscriber.ssubscribe(name);
-      if (!isClientChannel(channel)) await this.#subscriber.subscribe(this.#keys.raw(channel));
-    } catch (error) {
-      log.warning("cannot subscribe to {channel}: {error}", {
-        channel,
-        error: (error as Error).message,
-      });
-      this.#trouble((error as Error).message);
+    const watch = this.#follower.begin(channel);
+    let last: string | null = null;
+    for (let attempt = 0;; attempt++) {
+      if (!this.#follower.current(channel, watch)) return;
+      try {
+        // Where the channel is now, then listen, then read what came between.
+        last = await this.#commands.hget(this.#keys.channelState(channel), "last");
+        // One call per name: they may hash to different slots.
+        for (const name of this.#shardChannels(channel)) await this.#subscriber.ssubscribe(name);
+        if (!isClientChannel(channel)) await this.#subscriber.subscribe(this.#keys.raw(channel));
+        break;
+      } catch (error) {
+        log[attempt === 0 ? "warning" : "debug"]("cannot subscribe to {channel}: {error}", {
+          channel,
+          error: (error as Error).message,
+        });
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+      }
     }
-    if (this.#watches.get(channel) === watch) await this.#catchUp(channel, watch);
+    await this.#follower.from(channel, watch, last);
   }
 
   unwatch(channel: string): void {
-    this.#watches.delete(channel);
+    this.#follower.end(channel);
     for (const name of this.#shardChannels(channel)) {
       this.#subscriber.sunsubscribe(name).catch(() => {});
     }
@@ -246,8 +237,7 @@ export class RedisClusterBroker implements Broker {
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
-    clearTimeout(this.#sweep);
+    this.#follower.stop();
     this.#echoes.cancel();
     this.#commands.disconnect();
     this.#subscriber.disconnect();
@@ -315,7 +305,7 @@ export class RedisClusterBroker implements Broker {
     const channel = shardChannel.slice(this.#keys.eventsPrefix.length, -1);
     const parsed = parseChannelEnvelope(message, channel);
     if (!parsed) return log.warning("ignored a malformed message on {channel}", { channel });
-    this.#take(channel, parsed.copy, parsed.prev);
+    this.#follower.take(channel, parsed.copy, parsed.prev);
   }
 
   /** Control commands, and raw messages (`PUBLISH`/`SPUBLISH` by others). */
@@ -328,117 +318,18 @@ export class RedisClusterBroker implements Broker {
       }
     }
     const name = redisChannel.slice(this.#options.prefix.length);
-    if (!this.#watches.has(name)) return;
-    this.#sink?.deliver(
+    if (!this.#follower.has(name)) return;
+    this.#deliver(
       createEvent({ channels: [name], ...this.#readRaw(name, message) }, undefined),
     );
   }
 
-  /**
-   * A live copy on `channel`: handed on when it follows the last one handed
-   * on; dropped when handed on already; otherwise what came between is read
-   * from the history first.
-   */
-  #take(channel: string, copy: HubEvent, prev: string): void {
-    const watch = this.#watches.get(channel);
-    if (!watch) return;
-    if (watch.reading) return void watch.reading.push({ copy, prev });
-    if (compareIds(copy.id!, watch.position) <= 0) return;
-    if (compareIds(prev, watch.position) <= 0) return this.#hand(channel, watch, copy);
-    watch.reading = [{ copy, prev }];
-    void this.#catchUp(channel, watch);
+  #deliver(event: HubEvent): number {
+    return this.#sink?.deliver(event) ?? 0;
   }
+}
 
-  #hand(channel: string, watch: Watch, copy: HubEvent): void {
-    watch.position = copy.id!;
-    this.#echoes.settle(`${copy.id}@${channel}`, this.#sink?.deliver(copy) ?? 0);
-  }
-
-  /**
-   * Reads `channel`'s history after the position handed on and hands on what
-   * is newer, then the copies held meanwhile; retries while the cluster
-   * cannot answer. Redis having no state for a channel it had events on,
-   * or a trimmed stream, means events were lost: its subscribers are told.
-   */
-  async #catchUp(channel: string, watch: Watch): Promise<void> {
-    watch.reading ??= [];
-    let handed = 0;
-    while (this.#watches.get(channel) === watch && !this.#closed) {
-      try {
-        const from = watch.position;
-        const read = await readChannel(this.#commands, this.#keys, channel, from);
-        if (this.#watches.get(channel) !== watch) return;
-        const lost = from !== START &&
-          (read.last === null || read.evicted ||
-            (read.floor !== null && compareIds(from, read.floor) < 0));
-        if (lost) {
-          log.warning("events of {channel} were lost in Redis", { channel });
-          this.#sink?.interrupted([channel], from);
-          if (read.last === null) watch.position = START;
-        }
-        for (const copy of read.copies) {
-          if (compareIds(copy.id!, watch.position) > 0) {
-            this.#hand(channel, watch, copy);
-            handed++;
-          }
-        }
-        break;
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
-      }
-    }
-    const held = watch.reading ?? [];
-    watch.reading = undefined;
-    if (handed > 0) log.debug("caught up {handed} events of {channel}", { handed, channel });
-    for (const { copy, prev } of held) this.#take(channel, copy, prev);
-  }
-
-  /** Something went wrong with the cluster: compare positions often for a while. */
-  #trouble(reason: string): void {
-    if (this.#closed) return;
-    if (reason) this.#outage.begin(reason);
-    this.#troubleUntil = Date.now() + TROUBLE_MS;
-    this.#schedule(TROUBLE_SWEEP_MS);
-  }
-
-  /** Runs the next comparison in `ms`, unless one is due sooner. */
-  #schedule(ms: number): void {
-    if (this.#sweep !== undefined && this.#sweepAt <= Date.now() + ms) return;
-    clearTimeout(this.#sweep);
-    this.#sweepAt = Date.now() + ms;
-    this.#sweep = setTimeout(() => {
-      this.#sweep = undefined;
-      void this.#compare();
-    }, ms);
-  }
-
-  /**
-   * Compares each watched channel's last position in Redis with the one
-   * handed on, and catches up those behind: a failover can drop the last
-   * pub/sub messages of a channel, with no later copy to reveal the hole.
-   */
-  async #compare(): Promise<void> {
-    if (this.#closed) return;
-    const channels = [...this.#watches.keys()];
-    try {
-      const lasts = await Promise.all(
-        channels.map((channel) => this.#commands.hget(this.#keys.channelState(channel), "last")),
-      );
-      channels.forEach((channel, i) => {
-        const watch = this.#watches.get(channel);
-        if (!watch || watch.reading) return;
-        const last = lasts[i];
-        const behind = last === null
-          ? watch.position !== START
-          : compareIds(last, watch.position) > 0;
-        if (behind) void this.#catchUp(channel, watch);
-      });
-      if (Date.now() > this.#troubleUntil) this.#outage.end(0);
-    } catch {
-      this.#troubleUntil = Math.max(this.#troubleUntil, Date.now() + TROUBLE_SWEEP_MS);
-    }
-    if (!this.#closed) {
-      this.#schedule(Date.now() < this.#troubleUntil ? TROUBLE_SWEEP_MS : SWEEP_MS);
-    }
-  }
+/** What a publish waits for: its copy on `channel` coming back. */
+function echoKey(position: string, channel: string): string {
+  return `${position}@${channel}`;
 }

@@ -81,6 +81,9 @@ export function clusterConnections(
   const commands = new Cluster(startup, {
     ...common,
     enableOfflineQueue: true,
+    // Many small commands at once (a publish per channel, a comparison of
+    // every watched channel): one round trip per node.
+    enableAutoPipelining: true,
     redisOptions: { ...redisOptions, connectionName: "sse-hub" },
   }) as ScriptedCluster;
   commands.defineCommand("sseHubPublish", { numberOfKeys: 2, lua: CLUSTER_PUBLISH_SCRIPT });
