@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertStrictEquals } from "@std/assert";
 import type { Broker, BrokerSink, PublishResult } from "../src/brokers/broker.ts";
 import { MemoryBroker } from "../src/brokers/memory.ts";
-import { createEvent, type HubEvent, type Message } from "../src/event.ts";
+import { createChannelEvent, createEvent, type HubEvent, type Message } from "../src/event.ts";
 import type { Replay } from "../src/history.ts";
 import { Hub } from "../src/hub.ts";
 import type { CloseReason, Subscriber } from "../src/subscriber.ts";
@@ -267,5 +267,68 @@ Deno.test("settled subscribers wait for the broker to listen instead of counting
   await counting;
   assertEquals(settled, 1);
   assertEquals(await hub.settledSubscribers("nobody"), 0);
+  hub.close();
+});
+
+/** A broker that orders per channel, like the Redis Cluster one: positions per channel. */
+class PerChannelBroker extends SlowReplayBroker {
+  readonly positions = new Map<string, string>();
+  position(channel: string): string | undefined {
+    return this.positions.get(channel);
+  }
+  /** Delivers the copy of `channels`' event on `channel` at `position`. */
+  copy(channels: string[], channel: string, position: string, data: string): number {
+    this.positions.set(channel, position);
+    return this.deliver(createChannelEvent({ channels, data }, channel, position, 0));
+  }
+}
+
+Deno.test("with per-channel order, connections on the same channels share one buffer with every channel's position", async () => {
+  const broker = new PerChannelBroker();
+  const hub = new Hub({ broker, heartbeatMs: 0 });
+  await hub.start();
+  const [ab, ba, a] = [
+    new Recorder("1", ["a", "b"]),
+    new Recorder("2", ["b", "a"]),
+    new Recorder("3", ["a"]),
+  ];
+  for (const sub of [ab, ba, a]) await hub.subscribe(sub);
+  broker.positions.set("b", "3-0");
+  assertEquals(broker.copy(["a"], "a", "5-0", "x"), 3);
+  assertStrictEquals(ab.writes[0], ba.writes[0]);
+  assertEquals(ab.text, ["data: x\nid: 5-0@a,3-0@b\n\n"]);
+  assertEquals(a.text, ["data: x\nid: 5-0@a\n\n"]);
+  hub.close();
+});
+
+Deno.test("with per-channel order, a connection on two of an event's channels takes it from one copy", async () => {
+  const broker = new PerChannelBroker();
+  const hub = new Hub({ broker, heartbeatMs: 0 });
+  await hub.start();
+  const [both, onlyB] = [new Recorder("1", ["a", "b"]), new Recorder("2", ["b"])];
+  for (const sub of [both, onlyB]) await hub.subscribe(sub);
+  assertEquals(broker.copy(["a", "b"], "b", "7-0", "x"), 1);
+  assertEquals(broker.copy(["a", "b"], "a", "4-0", "x"), 1);
+  assertEquals(onlyB.text, ["data: x\nid: 7-0@b\n\n"]);
+  assertEquals(both.text, ["data: x\nid: 4-0@a,7-0@b\n\n"]);
+  hub.close();
+});
+
+Deno.test("with per-channel order, live copies that arrive during a replay follow it unless it covered them", async () => {
+  const broker = new PerChannelBroker();
+  const hub = new Hub({ broker, heartbeatMs: 0 });
+  await hub.start();
+  const sub = new Recorder("1", ["a"]);
+  const subscribed = hub.subscribe(sub, "1-0@a");
+  broker.copy(["a"], "a", "2-0", "covered");
+  broker.copy(["a"], "a", "3-0", "live");
+  const replayed = createChannelEvent({ channels: ["a"], data: "covered" }, "a", "2-0", 0);
+  await new Promise((resolve) => setTimeout(resolve, 0)); // the replay has been asked for
+  broker.release({
+    events: [{ ...replayed, bytes: new TextEncoder().encode("data: covered\nid: 2-0@a\n\n") }],
+    covers: (event) => event.id === "2-0",
+  });
+  await subscribed;
+  assertEquals(sub.text, ["data: covered\nid: 2-0@a\n\n", "data: live\nid: 3-0@a\n\n"]);
   hub.close();
 });
