@@ -19,8 +19,11 @@ import { streamResponse } from "./stream_intent.ts";
 /** Event type of the first event, which tells a connection its client token. */
 export const CLIENT_EVENT = "sse-hub.client";
 
-/** Longest accepted Last-Event-ID. */
-const MAX_ID_LENGTH = 256;
+/**
+ * Longest accepted Last-Event-ID: a Redis Cluster cursor names every channel
+ * of the connection with its position (src/cursor.ts).
+ */
+const MAX_ID_LENGTH = 8192;
 
 /** Headers of every SSE stream. */
 export function streamHeaders(): Headers {

@@ -95,8 +95,8 @@ for (const transport of TRANSPORTS) {
     const cases: [string, RequestInit?][] = [
       ["/?channels=%FF%FE"],
       ["/?channels=a&lastEventId=1%0D%0Aid:%20forged"],
-      [`/?channels=a&lastEventId=${"9".repeat(300)}`],
-      ["/?channels=a", { headers: { "last-event-id": "x".repeat(1000) } }],
+      [`/?channels=a&lastEventId=${"9".repeat(9000)}`],
+      ["/?channels=a", { headers: { "last-event-id": "x".repeat(8193) } }],
     ];
     for (const [path, init] of cases) {
       const response = await fetch(t.origin + path, init);
