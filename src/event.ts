@@ -45,16 +45,8 @@ export function createEvent(
   id: string | undefined,
   publishedAt: number = Date.now(),
 ): HubEvent {
-  const { channels, event, data, retry } = message;
-  return {
-    id,
-    channels,
-    event,
-    data,
-    ...(retry === undefined ? {} : { retry }),
-    publishedAt,
-    bytes: encodeEvent({ id, event, retry, data }),
-  };
+  const { event, data, retry } = message;
+  return withBytes(message, id, publishedAt, encodeEvent({ id, event, retry, data }));
 }
 
 /**
@@ -68,15 +60,24 @@ export function createChannelEvent(
   position: string,
   publishedAt: number,
 ): HubEvent {
-  const { channels, event, data, retry } = message;
+  const { event, data, retry } = message;
+  const bytes = encodeEventBody({ event, retry, data });
+  return { ...withBytes(message, position, publishedAt, bytes), channel };
+}
+
+function withBytes(
+  { channels, event, data, retry }: Message,
+  id: string | undefined,
+  publishedAt: number,
+  bytes: Uint8Array,
+): HubEvent {
   return {
-    id: position,
-    channel,
+    id,
     channels,
     event,
     data,
     ...(retry === undefined ? {} : { retry }),
     publishedAt,
-    bytes: encodeEventBody({ event, retry, data }),
+    bytes,
   };
 }

@@ -44,34 +44,26 @@ import { Outage } from "./outage.ts";
 import { redactUrl } from "./redact.ts";
 import { parseEnvelope } from "./redis_codec.ts";
 import { readHistory, replayHistory } from "./redis_history.ts";
-import { type RedisKeys, redisKeys } from "./redis_keys.ts";
+import {
+  CLIENT_HISTORY_MS,
+  type RedisKeys,
+  redisKeys,
+  type RedisStoreOptions,
+} from "./redis_keys.ts";
 import { redisConnections, type ScriptedRedis } from "./redis_connections.ts";
-import { rawPayloadReader, type RedisFormat } from "./tornado_payload.ts";
+import { rawPayloadReader } from "./tornado_payload.ts";
 
 const log = getLogger(["sse-hub", "redis"]);
 
 /** How long a publish waits to see its own event come back to count local deliveries. */
 const ECHO_TIMEOUT_MS = 2000;
-/**
- * How long a `client:` channel's stream lives after its last message. Tokens
- * come and go with connections; their streams must not pile up in Redis.
- */
-const CLIENT_HISTORY_MS = 3_600_000;
 /** Pause between catch-up attempts while Redis is still coming back. */
 const RECOVER_RETRY_MS = 200;
 
 /** Options for {@linkcode RedisBroker}. */
-export interface RedisBrokerOptions {
+export interface RedisBrokerOptions extends RedisStoreOptions {
   /** `redis://[user:pass@]host:port/db` or `rediss://…`. */
   readonly url: string;
-  /** Prepended to every Redis key and channel sse-hub uses. */
-  readonly prefix: string;
-  /** Stream entries kept per channel (approximately: Redis trims whole nodes). */
-  readonly historySize: number;
-  /** Replay window in milliseconds; 0 means no time limit. */
-  readonly historyTtlMs: number;
-  /** How raw messages are read: verbatim (cyclone-sse) or tornado-sse arrays; default raw. */
-  readonly format?: RedisFormat;
 }
 
 /** Shares events and their per-channel history between instances through Redis. */

@@ -41,30 +41,25 @@ import { clusterConnections, type ScriptedCluster } from "./redis_cluster_connec
 import type { ClusterSeeds } from "./redis_cluster_seeds.ts";
 import { ChannelFollower, RETRY_MS } from "./redis_cluster_follow.ts";
 import { readChannel, replayChannels } from "./redis_cluster_history.ts";
-import { type RedisKeys, redisKeys } from "./redis_keys.ts";
-import { rawPayloadReader, type RedisFormat } from "./tornado_payload.ts";
+import {
+  CLIENT_HISTORY_MS,
+  type RedisKeys,
+  redisKeys,
+  type RedisStoreOptions,
+} from "./redis_keys.ts";
+import { rawPayloadReader } from "./tornado_payload.ts";
 
 const log = getLogger(["sse-hub", "redis-cluster"]);
 
 /** How long a publish waits to see its own event come back to count local deliveries. */
 const ECHO_TIMEOUT_MS = 2000;
-/** How long a `client:` channel's state and stream live after its last message. */
-const CLIENT_HISTORY_MS = 3_600_000;
 /** How long a publish waits for a replica to have the event. */
 const REPLICA_WAIT_MS = 1000;
 
 /** Options for {@linkcode RedisClusterBroker}. */
-export interface RedisClusterBrokerOptions {
+export interface RedisClusterBrokerOptions extends RedisStoreOptions {
   /** Seed nodes, credentials and TLS. */
   readonly seeds: ClusterSeeds;
-  /** Prepended to every Redis key and channel sse-hub uses. */
-  readonly prefix: string;
-  /** Stream entries kept per channel (approximately). */
-  readonly historySize: number;
-  /** Replay window in milliseconds; 0 means no time limit. */
-  readonly historyTtlMs: number;
-  /** How raw messages are read; default raw. */
-  readonly format?: RedisFormat;
 }
 
 /** Shares events between instances through a Redis Cluster, ordered per channel. */

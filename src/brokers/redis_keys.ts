@@ -7,6 +7,26 @@
  * @module
  */
 
+import type { RedisFormat } from "./tornado_payload.ts";
+
+/**
+ * How long a `client:` channel's history lives after its last message.
+ * Tokens come and go with connections; their streams must not pile up.
+ */
+export const CLIENT_HISTORY_MS = 3_600_000;
+
+/** What both Redis brokers (one Redis, a cluster) take besides where Redis is. */
+export interface RedisStoreOptions {
+  /** Prepended to every Redis key and channel sse-hub uses. */
+  readonly prefix: string;
+  /** Stream entries kept per channel (approximately: Redis trims whole nodes). */
+  readonly historySize: number;
+  /** Replay window in milliseconds; 0 means no time limit. */
+  readonly historyTtlMs: number;
+  /** How raw messages are read: verbatim (cyclone-sse) or tornado-sse arrays; default raw. */
+  readonly format?: RedisFormat;
+}
+
 /** The Redis keys and channels sse-hub uses, under `prefix`. */
 export interface RedisKeys {
   /** The history stream of an SSE channel. */
