@@ -1,6 +1,12 @@
 import { assertEquals, assertThrows } from "@std/assert";
 import { ServerSentEventParseStream } from "@std/http/server-sent-event-parse-stream";
-import { encodeComment, encodeEvent, encodePreamble } from "../src/encode.ts";
+import {
+  encodeComment,
+  encodeEvent,
+  encodeEventBody,
+  encodeIdEnd,
+  encodePreamble,
+} from "../src/encode.ts";
 import { ProtocolError } from "../src/errors.ts";
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -60,4 +66,19 @@ Deno.test("a comment is written as colon lines that parsers ignore as data", asy
 
 Deno.test("the preamble carries the retry delay and a comment", async () => {
   assertEquals(await parse(encodePreamble(2500, "hi")), [{ retry: 2500, comment: " hi" }]);
+});
+
+Deno.test("an event body ended with an id line reads as one event with that id", () => {
+  const body = encodeEventBody({ event: "note", retry: 500, data: "a\nb" });
+  assertEquals(
+    new TextDecoder().decode(encodeIdEnd(body, "5-0@news")),
+    "event: note\nretry: 500\ndata: a\ndata: b\nid: 5-0@news\n\n",
+  );
+});
+
+Deno.test("an id line with a line break is refused", () => {
+  assertThrows(
+    () => encodeIdEnd(encodeEventBody({ data: "x" }), "1-0\ndata: forged"),
+    ProtocolError,
+  );
 });
