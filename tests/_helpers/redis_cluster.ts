@@ -32,7 +32,9 @@ export interface ClusterNode {
   cli(...args: string[]): Promise<string>;
   /** SIGKILLs the node (a crash) and waits for it to exit. */
   kill(): Promise<void>;
-  /** False once the node was killed or stopped. */
+  /** SIGSTOPs the node (a hung host: its connections stay open and silent) until it is stopped. */
+  freeze(): void;
+  /** False once the node was killed, frozen or stopped. */
   readonly alive: boolean;
 }
 
@@ -46,11 +48,12 @@ export interface RedisCluster extends AsyncDisposable {
   /** The port of the master that serves `key`'s hash slot now, as a live node sees it. */
   masterOf(key: string): Promise<number>;
   /**
-   * SIGKILLs the master of `key`'s slot and resolves once every live node
-   * agrees that a live replica took the slot over and says `cluster_state:ok`.
+   * SIGKILLs (or, with `"freeze"`, SIGSTOPs: a hung host) the master of
+   * `key`'s slot and resolves once every live node agrees that a live
+   * replica took the slot over and says `cluster_state:ok`.
    * Throws after 15 s with what it last saw.
    */
-  failover(key: string): Promise<{ killed: number; promoted: number }>;
+  failover(key: string, how?: "kill" | "freeze"): Promise<{ killed: number; promoted: number }>;
   /** Stops every node (SIGTERM, then SIGKILL after 2 s) and removes their directories. */
   stop(): Promise<void>;
 }
@@ -116,6 +119,7 @@ function masterOfSlot(nodes: readonly NodeLine[], slot: number): number | undefi
 /** A running `redis-server` cluster node. */
 class Node implements ClusterNode {
   #child: Deno.ChildProcess | undefined;
+  #frozen = false;
 
   constructor(readonly port: number, readonly dir: string, busPort: number) {
     this.#child = new Deno.Command("redis-server", {
@@ -149,7 +153,12 @@ class Node implements ClusterNode {
   }
 
   get alive(): boolean {
-    return this.#child !== undefined;
+    return this.#child !== undefined && !this.#frozen;
+  }
+
+  freeze(): void {
+    this.#frozen = true;
+    this.#child?.kill("SIGSTOP");
   }
 
   cli(...args: string[]): Promise<string> {
@@ -322,7 +331,7 @@ export async function startRedisCluster(
     return port;
   };
 
-  const failover = async (key: string) => {
+  const failover = async (key: string, how: "kill" | "freeze" = "kill") => {
     const slot = await slotOf(key);
     const view = await clusterNodes();
     const killed = masterOfSlot(view, slot);
@@ -334,7 +343,8 @@ export async function startRedisCluster(
         `master ${killed} of key ${key} has no live replica: start the cluster with replicasPerMaster >= 1`,
       );
     }
-    await master.kill();
+    if (how === "kill") await master.kill();
+    else master.freeze();
     let lastSeen = "nothing yet";
     const promoted = await waitUntil(
       `a replica of ${killed} takes over slot ${slot}`,
