@@ -3,13 +3,16 @@
  * adapted to web `Request`s at the edge and go through the same handler as
  * every transport; only SSE streams take this transport's own path, writing
  * the shared event bytes straight to the socket, with no `ReadableStream`
- * per connection, and writes coalesced under load (see ./flusher.ts). About a
- * fifth of the memory per idle connection of the `Deno.serve` transport
- * (see docs/benchmarks.md).
+ * per connection, and writes coalesced under load (see ./flusher.ts). Once
+ * its head is sent, a stream's socket is taken from `node:http` (see
+ * ./take_socket.ts), so an idle stream holds its socket and little else: about
+ * an eighth of the memory per idle connection of the `Deno.serve` transport,
+ * and less than nchan (see docs/benchmarks.md).
  *
  * @module
  */
 
+import { getLogger } from "@logtape/logtape";
 import { Buffer } from "node:buffer";
 import http from "node:http";
 import { type Duplex, Readable } from "node:stream";
@@ -19,6 +22,9 @@ import type { CloseReason, Subscriber } from "../subscriber.ts";
 import { type Flushable, Flusher } from "./flusher.ts";
 import { IoYield } from "./io_yield.ts";
 import type { Listener } from "./serve.ts";
+import { findParts, takeSocket } from "./take_socket.ts";
+
+const log = getLogger(["sse-hub", "http"]);
 
 /**
  * Node streams wrap every `Uint8Array` written in a new `Buffer` view; a
@@ -48,7 +54,8 @@ class NodeSubscriber implements Subscriber, Flushable {
   readonly channels: readonly string[];
   readonly remote?: string;
   onClose?: (reason: CloseReason) => void;
-  readonly #response: http.ServerResponse;
+  /** The response while `node:http` still owns the socket (see ./take_socket.ts). */
+  readonly #response: http.ServerResponse | undefined;
   readonly #socket: Duplex;
   readonly #flusher: Flusher;
   readonly #limit: number;
@@ -59,7 +66,7 @@ class NodeSubscriber implements Subscriber, Flushable {
 
   constructor(
     intent: StreamIntent,
-    response: http.ServerResponse,
+    response: http.ServerResponse | undefined,
     socket: Duplex,
     flusher: Flusher,
   ) {
@@ -120,10 +127,11 @@ class NodeSubscriber implements Subscriber, Flushable {
   close(reason: CloseReason): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (reason === "slow") this.#response.destroy();
+    const owner = this.#response ?? this.#socket;
+    if (reason === "slow") owner.destroy();
     else if (reason !== "client") {
       this.flush();
-      this.#response.end();
+      owner.end();
     }
     this.onClose?.(reason);
   }
@@ -166,17 +174,22 @@ function toRequest(
  * The response keeps its head as the string it was built into, a rope of
  * about 24 concatenations (~0.8 KB); reading a character of it makes V8
  * flatten it into one string of its length, for as long as the stream stays
- * open.
+ * open. Only for a response that keeps its socket.
  */
 function flattenHead(res: http.ServerResponse): void {
   const head = (res as { _header?: unknown })._header;
   if (typeof head === "string") head.charCodeAt(0);
 }
 
+/** Where `node:http` could not give up a stream's socket, said once. */
+let fallbackLogged = false;
+
 function writeStream(
   intent: StreamIntent,
   response: Response,
   res: http.ServerResponse,
+  server: http.Server,
+  taken: Set<Duplex>,
   flusher: Flusher,
 ): void {
   // An SSE body never ends on its own: send it unframed (ended by closing the
@@ -185,9 +198,23 @@ function writeStream(
   res.shouldKeepAlive = false;
   res.writeHead(response.status, Object.fromEntries(response.headers));
   res.write(intent.preamble);
-  flattenHead(res);
-  const subscriber = new NodeSubscriber(intent, res, res.socket!, flusher);
-  res.on("close", () => subscriber.close("client"));
+  const socket = res.socket!;
+  const owned = takeSocket(server, res, socket);
+  if (owned) {
+    taken.add(socket);
+    socket.once("close", () => taken.delete(socket));
+  } else {
+    flattenHead(res);
+    if (!fallbackLogged) {
+      fallbackLogged = true;
+      log.warn(
+        "node:http's internals are not as expected ({reason}); streams keep node:http's per-connection state (about 3 KB more each)",
+        { reason: findParts(server, res, socket) },
+      );
+    }
+  }
+  const subscriber = new NodeSubscriber(intent, owned ? undefined : res, socket, flusher);
+  (owned ? socket : res).once("close", () => subscriber.close("client"));
   intent.attach(subscriber);
 }
 
@@ -263,6 +290,8 @@ export async function listenNode(
   }
   const io = await IoYield.open();
   const flusher = new Flusher(() => io.wait());
+  /** Stream sockets taken from `node:http`: its `closeAllConnections` no longer knows them. */
+  const taken = new Set<Duplex>();
   const server = http.createServer(nodeServerOptions(options.timeouts), async (req, res) => {
     try {
       const { request, release } = toRequest(req, res);
@@ -272,7 +301,7 @@ export async function listenNode(
       const intent = streamIntentOf(response);
       if (intent) {
         release();
-        writeStream(intent, response, res, flusher);
+        writeStream(intent, response, res, server, taken, flusher);
       } else {
         await writeResponse(response, res);
         boundUnreadBody(req, options.timeouts.bodyMs);
@@ -309,7 +338,10 @@ export async function listenNode(
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Streams are ended by the hub right after this; then drop what is left.
-        setTimeout(() => server.closeAllConnections(), 100);
+        setTimeout(() => {
+          server.closeAllConnections();
+          for (const socket of taken) socket.destroy();
+        }, 100);
       }),
   };
 }
