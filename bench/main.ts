@@ -51,8 +51,8 @@ const scenarios: Scenario[] = flags.quick
   ? [oneChannel(1000, 10), cyclone(800, 10), slowSubscriber(200, 800)]
   : [
     oneChannel(1000, 20),
-    oneChannel(10_000, 20),
-    oneChannel(19_800, 20),
+    oneChannel(10_000, 20, true),
+    oneChannel(19_800, 20, true),
     cyclone(3600, 20),
     slowSubscriber(1000, 1000),
   ];
