@@ -10,12 +10,14 @@
  */
 
 import { parseArgs } from "@std/cli/parse-args";
+import { clusterMissing, clusterPlan, printCluster, runCluster } from "./cluster.ts";
 import { pinSelf } from "./targets.ts";
 import { cyclone, type Metrics, oneChannel, type Scenario, slowSubscriber } from "./scenarios.ts";
 import { findNchan, SHIPPED_V8_FLAGS, startNchan, startSseHub, type Target } from "./targets.ts";
 
 const USAGE = `Usage: deno task bench [--transport serve|node|default|both|all] [--scenario NAME]
-                       [--quick] [--vs nchan] [--json FILE]`;
+                       [--quick] [--vs nchan] [--json FILE]
+       deno task bench --scenario cluster [--quick] [--json FILE]`;
 
 function fail(message: string): never {
   console.error(`bench: ${message}\n${USAGE}`);
@@ -45,6 +47,29 @@ if (!["serve", "node", "default", "both", "all"].includes(flags.transport)) {
 }
 if (flags.vs !== undefined && flags.vs !== "nchan") {
   fail(`--vs only knows nchan, not "${flags.vs}"`);
+}
+
+if (flags.scenario === "cluster") {
+  if (flags.vs !== undefined) fail("--vs nchan has no cluster scenario");
+  console.log(`# sse-hub benchmark, ${new Date().toISOString()}`);
+  console.log(`machine: ${machine()}`);
+  console.log(`command: deno task bench ${Deno.args.join(" ")}\n`);
+  const missing = clusterMissing();
+  if (missing) {
+    console.log(`> cluster scenario skipped: ${missing}\n`);
+    Deno.exit(0);
+  }
+  const plan = clusterPlan(flags.quick);
+  const results = await runCluster(plan);
+  printCluster(plan, results);
+  if (flags.json) {
+    await Deno.writeTextFile(
+      flags.json,
+      JSON.stringify({ date: new Date().toISOString(), machine: machine(), results }, null, 2),
+    );
+    console.log(`results written to ${flags.json}`);
+  }
+  Deno.exit(results.some((r) => "error" in r.metrics) ? 1 : 0);
 }
 
 const scenarios: Scenario[] = flags.quick

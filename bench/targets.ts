@@ -69,10 +69,10 @@ async function waitForPort(port: number, child: Deno.ChildProcess, what: string)
   throw new Error(`${what} did not start listening on ${HOST}:${port}`);
 }
 
-/** The command prefix that pins a process to CPU 0 with a 20,000 file limit. */
-function pinned(command: string[]): string[] {
+/** The command prefix that pins a process to CPU 0 (unless `pin` is false) with a 20,000 file limit. */
+function pinned(command: string[], pin = true): string[] {
   const quoted = command.map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
-  const taskset = hasTaskset() ? "taskset -c 0 " : "";
+  const taskset = pin && hasTaskset() ? "taskset -c 0 " : "";
   return ["sh", "-c", `ulimit -n 20000 2>/dev/null; exec ${taskset}${quoted}`];
 }
 
@@ -106,8 +106,19 @@ export function pinSelf(): boolean {
 export const SHIPPED_V8_FLAGS: string[] = denoJson.tasks.start.split(" ")
   .filter((arg) => arg.startsWith("--v8-flags="));
 
+/** How {@linkcode startSseHub} starts sse-hub beyond its transport. */
+export interface SseHubOptions {
+  /** More command-line options (e.g. a broker). */
+  readonly args?: readonly string[];
+  /** Pin it to CPU 0 (default true); false lets the kernel place it on any core. */
+  readonly pin?: boolean;
+}
+
 /** Starts sse-hub with the given transport. */
-export async function startSseHub(transport: "serve" | "node" | "default"): Promise<Target> {
+export async function startSseHub(
+  transport: "serve" | "node" | "default",
+  options: SseHubOptions = {},
+): Promise<Target> {
   const port = freePort();
   const [cmd, ...args] = pinned([
     Deno.execPath(),
@@ -123,7 +134,8 @@ export async function startSseHub(transport: "serve" | "node" | "default"): Prom
     "0",
     "--log-level",
     "warning",
-  ]);
+    ...(options.args ?? []),
+  ], options.pin ?? true);
   const child = new Deno.Command(cmd, { args, stdout: "null", stderr: "inherit" }).spawn();
   await waitForPort(port, child, `sse-hub (${transport})`);
   const base = `http://${HOST}:${port}`;
