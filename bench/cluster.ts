@@ -16,7 +16,7 @@
 import calculateSlot from "cluster-key-slot";
 import { cpuSeconds } from "./proc.ts";
 import { SubscriberPool } from "./subscribers.ts";
-import { sendPublish, SHIPPED_V8_FLAGS, startSseHub, type Target } from "./targets.ts";
+import { freePort, sendPublish, SHIPPED_V8_FLAGS, startSseHub, type Target } from "./targets.ts";
 import type { ClusterPublishOrder, ClusterPublishReport } from "./cluster_publisher_worker.ts";
 
 /** How a cluster run is sized. */
@@ -77,13 +77,6 @@ export function clusterMissing(): string | undefined {
   return which("redis-server") && which("redis-cli")
     ? undefined
     : "redis-server/redis-cli are not installed (Debian package redis-server)";
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: HOST, port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 async function cli(port: number, ...args: string[]): Promise<string> {

@@ -85,7 +85,8 @@ const chosen = flags.scenario
   ? scenarios.filter((s) => s.name.startsWith(flags.scenario!))
   : scenarios;
 if (chosen.length === 0) {
-  fail(`no scenario named ${flags.scenario}; there are ${scenarios.map((s) => s.name).join(", ")}`);
+  const names = [...scenarios.map((s) => s.name), "cluster"].join(", ");
+  fail(`no scenario named ${flags.scenario}; there are ${names}`);
 }
 
 type Starter = () => Promise<Target>;

@@ -46,7 +46,8 @@ export async function sendPublish(request: PublishRequest): Promise<void> {
 const ROOT = new URL("..", import.meta.url).pathname;
 const HOST = "127.0.0.1";
 
-function freePort(): number {
+/** A loopback port nothing listens on right now. */
+export function freePort(): number {
   const listener = Deno.listen({ hostname: HOST, port: 0 });
   const { port } = listener.addr as Deno.NetAddr;
   listener.close();
