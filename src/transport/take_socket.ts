@@ -3,8 +3,9 @@
  * head is sent, as `node:http` itself hands a socket over on an HTTP upgrade.
  * An open stream then keeps only its socket: not the request, the response
  * (with its head string), the HTTP parser, nor the server's per-connection
- * listeners and bookkeeping — 5.6 KB of heap per idle stream down to 2.5 KB
- * (measured with a heap snapshot at 2,000 streams, see docs/benchmarks.md).
+ * listeners and bookkeeping: the server holds 7.4 KB per idle stream instead
+ * of 10.5 KB (RSS at 10,000 streams once the GC has settled, see
+ * docs/benchmarks.md).
  *
  * This reaches into `node:http`'s internals (listener names, the parser, the
  * server's connection list), which Deno mirrors from Node's `_http_server`.
