@@ -192,13 +192,15 @@ function writeStream(
   taken: Set<Duplex>,
   flusher: Flusher,
 ): void {
+  const socket = res.socket;
+  // The client left while the route ran: there is no one to stream to.
+  if (!socket || socket.destroyed) return;
   // An SSE body never ends on its own: send it unframed (ended by closing the
   // connection) so each event is one write, not three (chunk size, data, CRLF).
   res.useChunkedEncodingByDefault = false;
   res.shouldKeepAlive = false;
   res.writeHead(response.status, Object.fromEntries(response.headers));
   res.write(intent.preamble);
-  const socket = res.socket!;
   const owned = takeSocket(server, res, socket);
   if (owned) {
     taken.add(socket);
