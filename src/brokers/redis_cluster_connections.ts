@@ -72,7 +72,9 @@ export function clusterConnections(
     clusterRetryStrategy: (attempt: number) => Math.min(attempt * 200, 2000),
     // Let a command ride out a failover (a replica takes ~2 s to be promoted
     // with a 1 s node timeout) instead of failing after ioredis's default
-    // ~1.2 s of redirections.
+    // ~1.2 s of redirections. CLUSTERDOWN and TRYAGAIN say the command did
+    // not run; a closed connection does not (see `commands` below), so only
+    // the subscriber's idempotent (un)subscribes are resent after one.
     retryDelayOnFailover: 300,
     retryDelayOnClusterDown: 300,
     retryDelayOnTryAgain: 300,
@@ -80,6 +82,13 @@ export function clusterConnections(
   };
   const commands = new Cluster(startup, {
     ...common,
+    // Never resend a command whose connection closed: it may have run (a
+    // master killed after running a publish script, with the write already
+    // on the replica it promotes), and ioredis would run it again there — a
+    // publish delivered twice (seen in the fault test). The command fails
+    // instead: a publish answers 503 ("may or may not be delivered"), reads
+    // are asked again by their callers (replay, following).
+    retryDelayOnFailover: 0,
     enableOfflineQueue: true,
     // Many small commands at once (a publish per channel, a comparison of
     // every watched channel): one round trip per node.
