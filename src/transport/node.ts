@@ -41,6 +41,9 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return lastBuffer!;
 }
 
+/** How long a stream the server ended may take to hand its last bytes to a client that does not read. */
+const END_GRACE_MS = 5_000;
+
 /**
  * A subscriber that writes to its `node:http` response's socket. The SSE body
  * is unframed, so events go to the socket as they are, skipping the response
@@ -127,11 +130,21 @@ class NodeSubscriber implements Subscriber, Flushable {
   close(reason: CloseReason): void {
     if (this.#closed) return;
     this.#closed = true;
-    const owner = this.#response ?? this.#socket;
-    if (reason === "slow") owner.destroy();
+    if (reason === "slow") (this.#response ?? this.#socket).destroy();
     else if (reason !== "client") {
       this.flush();
-      owner.end();
+      if (this.#response) this.#response.end();
+      else {
+        // A taken socket is half-open: end() alone would wait for the
+        // client's FIN, forever for a client that is gone without one. Let it
+        // go once our side is flushed, as node:http's destroySoon() does, or
+        // after a grace period if the client does not read what is left.
+        const socket = this.#socket;
+        socket.end(() => socket.destroy());
+        const timer = setTimeout(() => socket.destroy(), END_GRACE_MS);
+        Deno.unrefTimer(timer);
+        socket.once("close", () => clearTimeout(timer));
+      }
     }
     this.onClose?.(reason);
   }
