@@ -31,7 +31,8 @@ async function openStubbornClient(port: number): Promise<Deno.TcpConn> {
 }
 
 Deno.test({
-  name: "[node] a stream the server ends lets its socket go even when the client never closes its side",
+  name:
+    "[node] a stream the server ends lets its socket go even when the client never closes its side",
   ignore: Deno.build.os !== "linux",
   async fn() {
     await using test = await startTestServer({ transport: "node" });
