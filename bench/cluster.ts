@@ -109,7 +109,7 @@ function slotRange(i: number, masters: number): [number, number] {
 }
 
 /** A Redis Cluster of masters only, on free loopback ports. */
-interface BenchCluster {
+export interface BenchCluster {
   /** Port and process id of each master; master i serves {@linkcode slotRange}(i). */
   readonly nodes: readonly { readonly port: number; readonly pid: number }[];
   /** The value for `--redis-cluster`. */
@@ -123,7 +123,7 @@ interface BenchCluster {
  * with CLUSTER MEET. `redis-cli --cluster create` would refuse fewer than 3
  * masters; this also makes a 1-master cluster.
  */
-async function startCluster(masters: number): Promise<BenchCluster> {
+export async function startCluster(masters: number): Promise<BenchCluster> {
   const ports = new Set<number>();
   while (ports.size < masters * 2) ports.add(freePort());
   const [dataPorts, busPorts] = [[...ports].slice(0, masters), [...ports].slice(masters)];
@@ -490,4 +490,29 @@ export function printCluster(plan: ClusterPlan, results: readonly ClusterResult[
     console.log(`| ${metric} | ${cells.join(" | ")} |`);
   }
   console.log();
+}
+
+/**
+ * sse-hub (default transport, pinned like the other targets) on a 1-master
+ * Redis Cluster, as a target for the load scenarios: what a cluster broker
+ * adds per delivery. Only sse-hub's process counts as the server.
+ */
+export async function startSseHubOnCluster(): Promise<Target> {
+  const cluster = await startCluster(1);
+  try {
+    const hub = await startSseHub("default", {
+      args: ["--broker", "redis", "--redis-cluster", cluster.seeds],
+    });
+    return {
+      ...hub,
+      name: "sse-hub cluster",
+      async stop() {
+        await hub.stop();
+        await cluster.stop();
+      },
+    };
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
 }

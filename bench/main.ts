@@ -3,19 +3,33 @@
  * and, with `--vs nchan`, against nginx's nchan on the same machine, and
  * prints the measurements as Markdown tables with sse-hub/nchan ratios.
  *
- *   deno task bench [--transport serve|node|default|both|all] [--scenario NAME] [--quick]
+ *   deno task bench [--transport serve|node|default|cluster|both|all[,…]] [--scenario NAME] [--quick]
  *                   [--vs nchan] [--json FILE]
  *
  * @module
  */
 
 import { parseArgs } from "@std/cli/parse-args";
-import { clusterMissing, clusterPlan, printCluster, runCluster } from "./cluster.ts";
+import {
+  clusterMissing,
+  clusterPlan,
+  printCluster,
+  runCluster,
+  startSseHubOnCluster,
+} from "./cluster.ts";
 import { pinSelf } from "./targets.ts";
-import { cyclone, type Metrics, oneChannel, type Scenario, slowSubscriber } from "./scenarios.ts";
+import {
+  cyclone,
+  type Metrics,
+  oneChannel,
+  type Scenario,
+  slowSubscriber,
+  tokens,
+} from "./scenarios.ts";
 import { findNchan, SHIPPED_V8_FLAGS, startNchan, startSseHub, type Target } from "./targets.ts";
 
-const USAGE = `Usage: deno task bench [--transport serve|node|default|both|all] [--scenario NAME]
+const USAGE =
+  `Usage: deno task bench [--transport serve|node|default|cluster|both|all[,…]] [--scenario NAME]
                        [--quick] [--vs nchan] [--json FILE]
        deno task bench --scenario cluster [--quick] [--json FILE]`;
 
@@ -42,8 +56,13 @@ if (flags.help) {
   console.log(USAGE);
   Deno.exit(0);
 }
-if (!["serve", "node", "default", "both", "all"].includes(flags.transport)) {
-  fail(`--transport must be serve, node, default, both or all, not "${flags.transport}"`);
+const kinds = flags.transport.split(",");
+for (const kind of kinds) {
+  if (!["serve", "node", "default", "cluster", "both", "all"].includes(kind)) {
+    fail(
+      `--transport takes serve, node, default, cluster, both or all (comma-separated), not "${kind}"`,
+    );
+  }
 }
 if (flags.vs !== undefined && flags.vs !== "nchan") {
   fail(`--vs only knows nchan, not "${flags.vs}"`);
@@ -73,11 +92,12 @@ if (flags.scenario === "cluster") {
 }
 
 const scenarios: Scenario[] = flags.quick
-  ? [oneChannel(1000, 10), cyclone(800, 10), slowSubscriber(200, 800)]
+  ? [oneChannel(1000, 10), tokens(1000, 10), cyclone(800, 10), slowSubscriber(200, 800)]
   : [
     oneChannel(1000, 20),
     oneChannel(10_000, 20, true),
     oneChannel(19_800, 20, true),
+    tokens(2000, 20),
     cyclone(3600, 20),
     slowSubscriber(1000, 1000),
   ];
@@ -91,12 +111,18 @@ if (chosen.length === 0) {
 
 type Starter = () => Promise<Target>;
 const targets: [string, Starter][] = [];
+/** "all" is every transport on the memory broker; "cluster" (a Redis Cluster broker) only by name. */
 const runs = (kind: string) =>
-  flags.transport === kind || flags.transport === "all" ||
-  (flags.transport === "both" && kind !== "default");
+  kinds.includes(kind) || (kinds.includes("all") && kind !== "cluster") ||
+  (kinds.includes("both") && (kind === "serve" || kind === "node"));
 if (runs("serve")) targets.push(["sse-hub serve", () => startSseHub("serve")]);
 if (runs("node")) targets.push(["sse-hub node", () => startSseHub("node")]);
 if (runs("default")) targets.push(["sse-hub default", () => startSseHub("default")]);
+if (runs("cluster")) {
+  const missing = clusterMissing();
+  if (missing) console.log(`\n> sse-hub cluster skipped: ${missing}\n`);
+  else targets.push(["sse-hub cluster", startSseHubOnCluster]);
+}
 if (flags.vs === "nchan") {
   const nchan = findNchan();
   if ("missing" in nchan) console.log(`\n> nchan skipped: ${nchan.missing}\n`);

@@ -178,15 +178,42 @@ async function connect(
 
 /** N subscribers on one channel: memory, fan-out, paced-burst latency, flood throughput. */
 export function oneChannel(n: number, burstSize: number, held = false): Scenario {
+  return channelScenario(`one-channel-${n}`, `${n} subscribers on one channel`, n, burstSize, {
+    held,
+  });
+}
+
+/**
+ * N subscribers on one channel that each ask for their own client token
+ * (`?client=new`, as the bundled client and jQuery plugin do): every stream
+ * is then on a channel set of its own (the channel and its `client:` one).
+ */
+export function tokens(n: number, burstSize: number): Scenario {
+  return channelScenario(
+    `tokens-${n}`,
+    `${n} subscribers on one channel, each with its own client token`,
+    n,
+    burstSize,
+    { query: "&client=new" },
+  );
+}
+
+function channelScenario(
+  name: string,
+  description: string,
+  n: number,
+  burstSize: number,
+  options: { held?: boolean; query?: string },
+): Scenario {
   return {
-    name: `one-channel-${n}`,
-    description: `${n} subscribers on one channel`,
+    name,
+    description,
     async run(target) {
       const { pool, metrics } = await connect(
         target,
         n,
-        () => target.subscribePath(["bench"]),
-        held,
+        () => target.subscribePath(["bench"]) + (options.query ?? ""),
+        options.held,
       );
       using publisher = await Publisher.start();
       try {
