@@ -11,8 +11,13 @@
  * channel's history after its own position: exact, whichever shard holds
  * which channel and whichever instance the client reconnects to.
  *
- * Connections on the same channels share their id line, so the hub builds
- * it once per event for each distinct set of channels, not per connection.
+ * The hub writes an event as one chunk shared by every connection (its body
+ * and the event's own `<position>@<channel>`), then, for a connection on
+ * several channels, the rest of its id line: the other channels' positions,
+ * which this event did not move, kept by the connection's set of channels
+ * and rebuilt only when one of them moves. Nothing is built per connection
+ * per event, even for connections whose sets are their own (a `client:`
+ * channel).
  *
  * @example
  * ```ts
@@ -26,8 +31,12 @@
  * @module
  */
 
-import { encodeIdEnd } from "./encode.ts";
+import { concat } from "@std/bytes/concat";
 import { parseId } from "./ids.ts";
+
+const encoder = new TextEncoder();
+/** The blank line that ends an event. */
+const END = encoder.encode("\n\n");
 
 /** The position of a channel that has had no event yet. */
 export const START = "0-0";
@@ -84,42 +93,123 @@ export function cursorChannels(channels: readonly string[]): readonly string[] {
   return [...channels].sort();
 }
 
-/** A connection's channels in cursor order, and the key it shares with connections on the same ones. */
-export interface CursorSet {
-  readonly channels: readonly string[];
-  readonly key: string;
-}
-
-/** The {@linkcode CursorSet} of a connection on `channels`. */
-export function cursorSet(channels: readonly string[]): CursorSet {
-  const sorted = cursorChannels(channels);
-  return { channels: sorted, key: sorted.join(",") };
+/** The end of an id line: the other channels' positions, as they were when built. */
+interface Rest {
+  readonly positions: string[];
+  readonly bytes: Uint8Array;
 }
 
 /**
- * The bytes one event is written with, per set of channels: its body and the
- * `id:` line of the cursor at this event, built once per set and shared by
- * every connection on that set.
+ * The channels of the connections on one set, in cursor order, with the key
+ * they share. It keeps, for each of its channels, the end of the id line
+ * that an event on that channel takes (the positions of the others), and
+ * builds it again only when one of those moved: an event on `news` reaches
+ * connections on `news` plus a `client:` channel of their own with one
+ * shared chunk and each connection's unchanged end, not bytes made per
+ * connection.
  */
-export class CursorLines {
-  readonly #body: Uint8Array;
-  readonly #position: (channel: string) => string | undefined;
-  readonly #built = new Map<string, Uint8Array>();
+export class CursorSet {
+  readonly channels: readonly string[];
+  readonly key: string;
+  readonly #rests = new Map<string, Rest>();
 
-  /** `body` from `encodeEventBody`; `position` gives each channel's position after this event. */
-  constructor(body: Uint8Array, position: (channel: string) => string | undefined) {
-    this.#body = body;
-    this.#position = position;
+  constructor(channels: readonly string[]) {
+    this.channels = cursorChannels(channels);
+    this.key = this.channels.join(",");
   }
 
-  /** The event's bytes for connections on `set`. */
-  bytesFor(set: CursorSet): Uint8Array {
-    let bytes = this.#built.get(set.key);
-    if (!bytes) {
-      bytes = encodeIdEnd(this.#body, formatCursor(set.channels, this.#position));
-      this.#built.set(set.key, bytes);
+  /** `,<position>@<channel>…\n\n` for the channels other than `channel`, at `position`. */
+  restFor(channel: string, position: (channel: string) => string | undefined): Uint8Array {
+    const others = this.channels;
+    const rest = this.#rests.get(channel);
+    if (rest) {
+      let same = true;
+      for (let i = 0, j = 0; i < others.length; i++) {
+        if (others[i] === channel) continue;
+        if (rest.positions[j++] !== (position(others[i]) ?? START)) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return rest.bytes;
     }
-    return bytes;
+    const rested = others.filter((c) => c !== channel);
+    const built = {
+      positions: rested.map((c) => position(c) ?? START),
+      bytes: encoder.encode(`,${formatCursor(rested, position)}\n\n`),
+    };
+    this.#rests.set(channel, built);
+    return built.bytes;
+  }
+}
+
+/**
+ * One {@linkcode CursorSet} per distinct set of channels, shared by the
+ * connections on it (so is what it keeps), and dropped with the last one.
+ */
+export class CursorSets {
+  readonly #sets = new Map<string, { set: CursorSet; users: number }>();
+
+  /** The shared set for a connection on `channels`; give it back with {@linkcode release}. */
+  take(channels: readonly string[]): CursorSet {
+    const key = cursorChannels(channels).join(",");
+    let entry = this.#sets.get(key);
+    if (!entry) {
+      entry = { set: new CursorSet(channels), users: 0 };
+      this.#sets.set(key, entry);
+    }
+    entry.users++;
+    return entry.set;
+  }
+
+  /** A connection on `set` is gone. */
+  release(set: CursorSet): void {
+    const entry = this.#sets.get(set.key);
+    if (entry && --entry.users === 0) this.#sets.delete(set.key);
+  }
+
+  /** How many distinct sets are in use. */
+  get size(): number {
+    return this.#sets.size;
+  }
+}
+
+/**
+ * The bytes one event, its copy on `channel`, is written with: one chunk
+ * shared by every connection (its body and the start of the `id:` line,
+ * `<position>@<channel>`), complete for connections on that channel alone;
+ * connections on more channels take it and their set's
+ * {@linkcode CursorSet.restFor} (see {@linkcode CursorLines.restFor}).
+ */
+export class CursorLines {
+  readonly #position: (channel: string) => string | undefined;
+  readonly #channel: string;
+  readonly #head: Uint8Array;
+  #alone: Uint8Array | undefined;
+
+  /**
+   * `body` from `encodeEventBody`; `position` gives each channel's position
+   * after this event.
+   */
+  constructor(
+    body: Uint8Array,
+    channel: string,
+    position: (channel: string) => string | undefined,
+  ) {
+    this.#position = position;
+    this.#channel = channel;
+    this.#head = concat([body, encoder.encode(`id: ${formatCursor([channel], position)}`)]);
+  }
+
+  /** The chunk every connection takes first: complete for a connection on this channel only. */
+  headFor(set: CursorSet): Uint8Array {
+    if (set.channels.length > 1) return this.#head;
+    return this.#alone ??= concat([this.#head, END]);
+  }
+
+  /** The end of the id line for a connection on `set`, or `undefined` when the head is complete. */
+  restFor(set: CursorSet): Uint8Array | undefined {
+    return set.channels.length > 1 ? set.restFor(this.#channel, this.#position) : undefined;
   }
 }
 

@@ -20,7 +20,7 @@
 import { getLogger } from "@logtape/logtape";
 import type { Broker, PublishResult } from "./brokers/broker.ts";
 import { ControlPlane } from "./control.ts";
-import { CursorLines, type CursorSet, cursorSet, takesFrom } from "./cursor.ts";
+import { CursorLines, type CursorSet, CursorSets, takesFrom } from "./cursor.ts";
 import { closeSpread, Lifetimes } from "./drain.ts";
 import { encodeComment } from "./encode.ts";
 import type { HubEvent, Message } from "./event.ts";
@@ -75,6 +75,7 @@ export class Hub {
   readonly #replays = new Replays();
   /** Each subscriber's channels in cursor order, with a broker that orders per channel. */
   readonly #cursorSets = new Map<Subscriber, CursorSet>();
+  readonly #sharedSets = new CursorSets();
   /** Open connections per client address. */
   readonly #perAddress = new Map<string, number>();
   #heartbeat: ReturnType<typeof setInterval> | undefined;
@@ -177,7 +178,7 @@ export class Hub {
       this.#perAddress.set(sub.remote, this.connectionsFrom(sub.remote) + 1);
     }
     this.#lifetimes.start(sub);
-    if (this.broker.position) this.#cursorSets.set(sub, cursorSet(sub.channels));
+    if (this.broker.position) this.#cursorSets.set(sub, this.#sharedSets.take(sub.channels));
     this.#channels.add(sub);
     log.debug("connect {id} channels={channels} lastEventId={lastEventId}", {
       id: sub.id,
@@ -296,19 +297,21 @@ export class Hub {
    * from one copy only (see {@linkcode takesFrom}).
    */
   #dispatchCopy(event: HubEvent, channel: string): number {
-    const lines = new CursorLines(event.bytes, (c) => this.broker.position!(c));
+    const lines = new CursorLines(event.bytes, channel, (c) => this.broker.position!(c));
     const several = event.channels.length > 1;
     let delivered = 0;
     for (const sub of this.#channels.members(channel)) {
       if (several && !takesFrom(sub.channels, event.channels, channel)) continue;
-      delivered += this.#write(sub, event, lines.bytesFor(this.#cursorSets.get(sub)!));
+      const set = this.#cursorSets.get(sub)!;
+      delivered += this.#write(sub, event, lines.headFor(set), lines.restFor(set));
     }
     return delivered;
   }
 
-  #write(sub: Subscriber, event: HubEvent, bytes: Uint8Array): number {
+  /** Writes `bytes` (and `rest`, the end of a connection's own id line), or holds them during its replay. */
+  #write(sub: Subscriber, event: HubEvent, bytes: Uint8Array, rest?: Uint8Array): number {
     if (this.#replays.active) {
-      const held = this.#replays.hold(sub, event, bytes);
+      const held = this.#replays.hold(sub, event, bytes, rest);
       if (held === "held") return 1;
       if (held === "overflow") {
         sub.close("slow");
@@ -316,6 +319,7 @@ export class Hub {
       }
     }
     sub.write(bytes);
+    if (rest) sub.write(rest);
     return 1;
   }
 
@@ -327,7 +331,11 @@ export class Hub {
       else this.#perAddress.delete(sub.remote);
     }
     this.#replays.delete(sub);
-    this.#cursorSets.delete(sub);
+    const set = this.#cursorSets.get(sub);
+    if (set) {
+      this.#cursorSets.delete(sub);
+      this.#sharedSets.release(set);
+    }
     this.#lifetimes.stop(sub);
     this.#channels.remove(sub);
     this.counters.closed[reason]++;

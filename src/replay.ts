@@ -8,6 +8,7 @@
  */
 
 import { getLogger } from "@logtape/logtape";
+import { concat } from "@std/bytes/concat";
 import type { Broker } from "./brokers/broker.ts";
 import { isClientChannel } from "./channels.ts";
 import { encodeEvent } from "./encode.ts";
@@ -61,12 +62,12 @@ export class Replays {
     return this.#pending.size !== 0;
   }
 
-  /** Queues a live event (written as `bytes`) for `sub` if its replay is in flight. */
-  hold(sub: Subscriber, event: HubEvent, bytes: Uint8Array): Held {
+  /** Queues a live event (written as `bytes`, then `rest` if given) for `sub` if its replay is in flight. */
+  hold(sub: Subscriber, event: HubEvent, bytes: Uint8Array, rest?: Uint8Array): Held {
     const pending = this.#pending.get(sub);
     if (!pending) return "not-replaying";
     if (pending.length >= MAX_PENDING) return "overflow";
-    pending.push({ event, bytes });
+    pending.push({ event, bytes: rest ? concat([bytes, rest]) : bytes });
     return "held";
   }
 

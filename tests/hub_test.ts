@@ -295,8 +295,10 @@ Deno.test("with per-channel order, connections on the same channels share one bu
   for (const sub of [ab, ba, a]) await hub.subscribe(sub);
   broker.positions.set("b", "3-0");
   assertEquals(broker.copy(["a"], "a", "5-0", "x"), 3);
+  // The copy's shared head, then the set's own end of the id line: both shared.
   assertStrictEquals(ab.writes[0], ba.writes[0]);
-  assertEquals(ab.text, ["data: x\nid: 5-0@a,3-0@b\n\n"]);
+  assertStrictEquals(ab.writes[1], ba.writes[1]);
+  assertEquals(ab.text.join(""), "data: x\nid: 5-0@a,3-0@b\n\n");
   assertEquals(a.text, ["data: x\nid: 5-0@a\n\n"]);
   hub.close();
 });
@@ -310,7 +312,22 @@ Deno.test("with per-channel order, a connection on two of an event's channels ta
   assertEquals(broker.copy(["a", "b"], "b", "7-0", "x"), 1);
   assertEquals(broker.copy(["a", "b"], "a", "4-0", "x"), 1);
   assertEquals(onlyB.text, ["data: x\nid: 7-0@b\n\n"]);
-  assertEquals(both.text, ["data: x\nid: 4-0@a,7-0@b\n\n"]);
+  assertEquals(both.text.join(""), "data: x\nid: 4-0@a,7-0@b\n\n");
+  hub.close();
+});
+
+Deno.test("with per-channel order, a copy held during a replay keeps the connection's whole id line", async () => {
+  const broker = new PerChannelBroker();
+  const hub = new Hub({ broker, heartbeatMs: 0 });
+  await hub.start();
+  broker.positions.set("client:1", "1-0");
+  const sub = new Recorder("1", ["a", "client:1"]);
+  const subscribed = hub.subscribe(sub, "1-0@a,1-0@client%3A1");
+  broker.copy(["a"], "a", "2-0", "live");
+  await new Promise((resolve) => setTimeout(resolve, 0)); // the replay has been asked for
+  broker.release({ events: [] });
+  await subscribed;
+  assertEquals(sub.text, ["data: live\nid: 2-0@a,1-0@client%3A1\n\n"]);
   hub.close();
 });
 
