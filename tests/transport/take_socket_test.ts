@@ -5,9 +5,8 @@ import { findParts, takeSocket } from "../../src/transport/take_socket.ts";
 
 interface Served extends AsyncDisposable {
   readonly server: http.Server;
-  readonly port: number;
-  /** The next request's response and socket, once its head is on the socket. */
-  next(): Promise<{ res: http.ServerResponse; socket: Duplex }>;
+  /** Opens a stream: the client's response, and the server's response and socket once its head is on the socket. */
+  open(): Promise<{ response: Response; res: http.ServerResponse; socket: Duplex }>;
 }
 
 /** A node:http server whose requests each get a stream head and wait for the test. */
@@ -26,8 +25,13 @@ async function serve(): Promise<Served> {
   const { port } = server.address() as { port: number };
   return {
     server,
-    port,
-    next: () => new Promise((resolve) => waiting.push(resolve)),
+    async open() {
+      const opened = new Promise<{ res: http.ServerResponse; socket: Duplex }>((resolve) =>
+        waiting.push(resolve)
+      );
+      const response = await fetch(`http://127.0.0.1:${port}/`);
+      return { response, ...await opened };
+    },
     async [Symbol.asyncDispose]() {
       const closed = new Promise((resolve) => server.close(resolve));
       server.closeAllConnections();
@@ -51,9 +55,7 @@ async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, text: 
 
 Deno.test("node:http still has every part that taking a stream's socket relies on", async () => {
   await using served = await serve();
-  const opened = served.next();
-  const response = await fetch(`http://127.0.0.1:${served.port}/`);
-  const { res, socket } = await opened;
+  const { response, res, socket } = await served.open();
   const parts = findParts(served.server, res, socket);
   // When this fails after a Deno upgrade, the node transport still works but
   // each stream keeps node:http's state: see src/transport/take_socket.ts.
@@ -66,9 +68,7 @@ Deno.test("node:http still has every part that taking a stream's socket relies o
 
 Deno.test("a taken socket is no longer known to node:http: no server listeners, parser, response or connection entry", async () => {
   await using served = await serve();
-  const opened = served.next();
-  const response = await fetch(`http://127.0.0.1:${served.port}/`);
-  const { res, socket } = await opened;
+  const { response, res, socket } = await served.open();
   assert(takeSocket(served.server, res, socket));
   const names = socket.eventNames().flatMap((event) => socket.listeners(event).map((f) => f.name));
   for (const name of ["socketOnData", "socketOnEnd", "socketOnClose", "socketOnDrain"]) {
@@ -83,9 +83,7 @@ Deno.test("a taken socket is no longer known to node:http: no server listeners, 
 
 Deno.test("a taken socket carries what is written to it after the head, and closes when the client leaves", async () => {
   await using served = await serve();
-  const opened = served.next();
-  const response = await fetch(`http://127.0.0.1:${served.port}/`);
-  const { res, socket } = await opened;
+  const { response, res, socket } = await served.open();
   assert(takeSocket(served.server, res, socket));
   const closed = new Promise((resolve) => socket.once("close", resolve));
   socket.write("data: after\n\n");
@@ -99,9 +97,7 @@ Deno.test("a taken socket carries what is written to it after the head, and clos
 
 Deno.test("takeSocket touches nothing and answers false when a node:http part is not as expected", async () => {
   await using served = await serve();
-  const opened = served.next();
-  const response = await fetch(`http://127.0.0.1:${served.port}/`);
-  const { res, socket } = await opened;
+  const { response, res, socket } = await served.open();
   const timeout = socket.listeners("timeout");
   socket.removeAllListeners("timeout");
   const before = socket.eventNames().map((event) => [event, socket.listenerCount(event)]);
