@@ -31,12 +31,12 @@
  * @module
  */
 
-import { concat } from "@std/bytes/concat";
+import { encodeIdEnd } from "./encode.ts";
 import { parseId } from "./ids.ts";
 
 const encoder = new TextEncoder();
-/** The blank line that ends an event. */
-const END = encoder.encode("\n\n");
+/** The blank line that ends an event (`encodeIdEnd` writes it after the id). */
+const END_LENGTH = 2;
 
 /** The position of a channel that has had no event yet. */
 export const START = "0-0";
@@ -184,8 +184,10 @@ export class CursorSets {
 export class CursorLines {
   readonly #position: (channel: string) => string | undefined;
   readonly #channel: string;
+  /** The whole event for a connection on this channel alone. */
+  readonly #alone: Uint8Array;
+  /** The same bytes without the blank line that ends the event. */
   readonly #head: Uint8Array;
-  #alone: Uint8Array | undefined;
 
   /**
    * `body` from `encodeEventBody`; `position` gives each channel's position
@@ -198,13 +200,13 @@ export class CursorLines {
   ) {
     this.#position = position;
     this.#channel = channel;
-    this.#head = concat([body, encoder.encode(`id: ${formatCursor([channel], position)}`)]);
+    this.#alone = encodeIdEnd(body, formatCursor([channel], position));
+    this.#head = this.#alone.subarray(0, this.#alone.length - END_LENGTH);
   }
 
   /** The chunk every connection takes first: complete for a connection on this channel only. */
   headFor(set: CursorSet): Uint8Array {
-    if (set.channels.length > 1) return this.#head;
-    return this.#alone ??= concat([this.#head, END]);
+    return set.channels.length > 1 ? this.#head : this.#alone;
   }
 
   /** The end of the id line for a connection on `set`, or `undefined` when the head is complete. */
